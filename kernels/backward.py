@@ -1,0 +1,81 @@
+"""Backward pass: each node's delta, then each weight's gradient.
+
+- output node k: delta = dLoss/da_k x f'(net_k), which for the canonical
+  pairs (identity + squared error, logistic/softmax + log loss, exp + Poisson)
+  simplifies to a_k - y_k;
+- hidden node j: delta_j = sum_k w_jk delta_k x f'(net_j);
+- weight w_ij: gradient = sum over samples of delta_j x activation_i,
+  plus the L2 penalty alpha x w_ij, divided by the batch's total weight.
+"""
+
+from .activations import times_derivative
+from .codes import SOFTMAX
+from .losses import is_canonical, loss_derivative
+from ._jit import kernel
+
+
+@kernel
+def compute_output_deltas(
+    output_activation, loss, activations, targets, rows, sample_weight, deltas
+):
+    """Delta of every output node, scaled by each sample's weight."""
+    n_rows, n_outputs = deltas.shape
+    canonical = is_canonical(output_activation, loss)
+    for s in range(n_rows):
+        row = rows[s]
+        if canonical:
+            for k in range(n_outputs):
+                deltas[s, k] = activations[s, k] - targets[row, k]
+        elif output_activation == SOFTMAX:
+            # softmax couples its nodes: delta_k = a_k (g_k - sum_j g_j a_j)
+            weighted = 0.0
+            for j in range(n_outputs):
+                weighted += loss_derivative(loss, activations[s, j], targets[row, j]) * activations[s, j]
+            for k in range(n_outputs):
+                g = loss_derivative(loss, activations[s, k], targets[row, k])
+                deltas[s, k] = activations[s, k] * (g - weighted)
+        else:
+            for k in range(n_outputs):
+                g = loss_derivative(loss, activations[s, k], targets[row, k])
+                deltas[s, k] = times_derivative(output_activation, activations[s, k], g)
+        weight = sample_weight[row]
+        for k in range(n_outputs):
+            deltas[s, k] *= weight
+
+
+@kernel
+def compute_hidden_deltas(hidden_activation, weights_out, deltas_out, activations, deltas):
+    """delta_j = sum_k w_jk delta_k x f'(net_j) for every hidden node j."""
+    n_rows, n_nodes = deltas.shape
+    n_next = weights_out.shape[1]
+    for s in range(n_rows):
+        for j in range(n_nodes):
+            back_signal = 0.0
+            for k in range(n_next):
+                back_signal += weights_out[j, k] * deltas_out[s, k]
+            deltas[s, j] = times_derivative(hidden_activation, activations[s, j], back_signal)
+
+
+@kernel
+def accumulate_gradient(inputs, deltas, weight_grads, bias_grads):
+    """Add sum over samples of delta_j x activation_i (and delta_j for biases)."""
+    n_rows, fan_out = deltas.shape
+    fan_in = inputs.shape[1]
+    for s in range(n_rows):
+        for i in range(fan_in):
+            activation_in = inputs[s, i]
+            for j in range(fan_out):
+                weight_grads[i, j] += activation_in * deltas[s, j]
+        for j in range(fan_out):
+            bias_grads[j] += deltas[s, j]
+
+
+@kernel
+def finish_gradient(weights, weight_grads, bias_grads, alpha, total_weight):
+    """Add the L2 penalty's gradient and average over the batch's weight."""
+    fan_in, fan_out = weights.shape
+    for i in range(fan_in):
+        for j in range(fan_out):
+            weight_grads[i, j] = (weight_grads[i, j] + alpha * weights[i, j]) / total_weight
+    for j in range(fan_out):
+        bias_grads[j] = bias_grads[j] / total_weight

@@ -1,0 +1,56 @@
+"""Where each layer lives in the flat buffers.
+
+All weights and biases share one 1-D parameter buffer, laid out as
+scikit-learn's ``_pack`` does: every layer's weight matrix (fan_in x fan_out,
+row-major) in turn, then every layer's biases. Gradients, optimiser moments
+and L-BFGS's parameter vector use the same layout, so an optimiser updates
+one array in one loop.
+
+Per-sample node values (activations, deltas) of a minibatch live in one
+buffer per kind; layer l (1 = first hidden layer) takes ``max_rows x
+layer_units[l]`` of it.
+"""
+
+from ._jit import kernel
+
+
+@kernel
+def weights_of(params, layer_units, layer):
+    """Weight matrix (fan_in x fan_out) feeding layer ``layer + 1``."""
+    start = 0
+    for l in range(layer):
+        start += layer_units[l] * layer_units[l + 1]
+    fan_in = layer_units[layer]
+    fan_out = layer_units[layer + 1]
+    return params[start : start + fan_in * fan_out].reshape((fan_in, fan_out))
+
+
+@kernel
+def biases_of(params, layer_units, layer):
+    """Bias vector of the nodes of layer ``layer + 1``."""
+    start = 0
+    n_layers = layer_units.shape[0]
+    for l in range(n_layers - 1):
+        start += layer_units[l] * layer_units[l + 1]
+    for l in range(layer):
+        start += layer_units[l + 1]
+    return params[start : start + layer_units[layer + 1]]
+
+
+@kernel
+def n_weights(layer_units):
+    """Number of weights (not biases) in the network."""
+    total = 0
+    for l in range(layer_units.shape[0] - 1):
+        total += layer_units[l] * layer_units[l + 1]
+    return total
+
+
+@kernel
+def nodes_of(buffer, layer_units, max_rows, layer, n_rows):
+    """The (n_rows x units) block of a node buffer that holds layer ``layer``."""
+    start = 0
+    for l in range(1, layer):
+        start += max_rows * layer_units[l]
+    units = layer_units[layer]
+    return buffer[start : start + n_rows * units].reshape((n_rows, units))

@@ -1,0 +1,41 @@
+"""The first layer for sparse (CSR) input: only stored entries do work.
+
+These are the sparse twins of ``forward.compute_net_input`` and
+``backward.accumulate_gradient`` for layer 0; the sample ``rows[s]`` of the
+CSR matrix (data, indices, indptr) plays the part of the input activations.
+"""
+
+from ._jit import kernel
+
+
+@kernel
+def compute_net_input_sparse(data, indices, indptr, rows, weights, biases, net_input):
+    """Net input of the first layer for the CSR samples ``rows[:n]``."""
+    n_rows = net_input.shape[0]
+    fan_out = weights.shape[1]
+    for s in range(n_rows):
+        row = rows[s]
+        for j in range(fan_out):
+            net_input[s, j] = 0.0
+        for p in range(indptr[row], indptr[row + 1]):
+            i = indices[p]
+            activation_in = data[p]
+            for j in range(fan_out):
+                net_input[s, j] += activation_in * weights[i, j]
+        for j in range(fan_out):
+            net_input[s, j] += biases[j]
+
+
+@kernel
+def accumulate_gradient_sparse(data, indices, indptr, rows, deltas, weight_grads, bias_grads):
+    """Add the first layer's delta x input activation for CSR samples."""
+    n_rows, fan_out = deltas.shape
+    for s in range(n_rows):
+        row = rows[s]
+        for p in range(indptr[row], indptr[row + 1]):
+            i = indices[p]
+            activation_in = data[p]
+            for j in range(fan_out):
+                weight_grads[i, j] += activation_in * deltas[s, j]
+        for j in range(fan_out):
+            bias_grads[j] += deltas[s, j]

@@ -1,0 +1,110 @@
+"""Training kernels: a whole epoch of minibatch steps, and the full-batch
+loss and gradient that L-BFGS asks for.
+
+One call of ``train_epoch`` runs every minibatch of an epoch, so Python runs
+once per epoch: for each batch, forward pass, loss, backward pass, then one
+optimiser step on the flat parameter buffer.
+"""
+
+import math
+
+from .codes import SGD, SQUARED_ERROR
+from .network import (
+    backward_pass,
+    finish_gradients,
+    forward_pass,
+    squared_weights,
+    total_weight_of,
+    weighted_loss_sum,
+)
+from .optimizers import adam_learning_rate, adam_step, sgd_step
+from ._jit import kernel
+
+
+@kernel
+def regularised_loss(loss, n_outputs, loss_sum, alpha, sum_squared_weights, total_weight):
+    """scikit-learn's reported loss: mean data loss plus 0.5 alpha |W|^2 / weight."""
+    data_loss = loss_sum / total_weight
+    if loss == SQUARED_ERROR:
+        data_loss /= n_outputs
+    return data_loss + (0.5 * alpha) * sum_squared_weights / total_weight
+
+
+@kernel
+def train_epoch(data, net, loss, targets, sample_weight, order, batch_size, alpha, eps,
+                params, grads, work, optimizer, moments, settings, step):
+    """Run every minibatch of one epoch; return the summed batch losses.
+
+    ``order`` lists the samples in the order they are visited (shuffled or
+    not); ``moments = (m1, m2)`` is the optimiser's state (velocities for SGD,
+    first and second moments for Adam); ``settings = (learning_rate,
+    momentum, nesterov, beta_1, beta_2, epsilon)``; ``step[0]`` counts Adam's
+    updates across calls. Stops early, returning a non-finite sum, as soon as
+    a batch loss is not finite.
+    """
+    layer_units = net[0]
+    n_outputs = layer_units[layer_units.shape[0] - 1]
+    learning_rate, momentum, nesterov, beta_1, beta_2, epsilon = settings
+    first_moments, second_moments = moments
+    n_samples = order.shape[0]
+    accumulated_loss = 0.0
+    for start in range(0, n_samples, batch_size):
+        n_rows = min(batch_size, n_samples - start)
+        rows = order[start : start + n_rows]
+        forward_pass(data, net, params, work, rows, n_rows)
+        total_weight = total_weight_of(sample_weight, rows, n_rows)
+        batch_loss = regularised_loss(
+            loss,
+            n_outputs,
+            weighted_loss_sum(net, loss, work, targets, sample_weight, rows, n_rows, eps),
+            alpha,
+            squared_weights(params, layer_units),
+            total_weight,
+        )
+        grads[:] = 0.0
+        backward_pass(data, net, loss, params, grads, work, targets, sample_weight, rows, n_rows)
+        finish_gradients(net, params, grads, alpha, total_weight)
+        if optimizer == SGD:
+            sgd_step(params, grads, first_moments, learning_rate, momentum, nesterov != 0.0)
+        else:
+            step[0] += 1
+            adam_step(
+                params,
+                grads,
+                first_moments,
+                second_moments,
+                adam_learning_rate(learning_rate, beta_1, beta_2, step[0]),
+                beta_1,
+                beta_2,
+                epsilon,
+            )
+        accumulated_loss += batch_loss * n_rows
+        if not math.isfinite(batch_loss):
+            break
+    return accumulated_loss
+
+
+@kernel
+def loss_and_gradient(data, net, loss, targets, sample_weight, rows, alpha, eps, params, grads, work):
+    """Loss over all samples and its gradient (written to ``grads``).
+
+    Samples are taken ``max_rows`` at a time and their gradients summed, so
+    memory stays that of one chunk whatever the number of samples.
+    """
+    layer_units = net[0]
+    n_outputs = layer_units[layer_units.shape[0] - 1]
+    max_rows = work[3]
+    n_samples = rows.shape[0]
+    grads[:] = 0.0
+    loss_sum = 0.0
+    for start in range(0, n_samples, max_rows):
+        n_rows = min(max_rows, n_samples - start)
+        chunk = rows[start : start + n_rows]
+        forward_pass(data, net, params, work, chunk, n_rows)
+        loss_sum += weighted_loss_sum(net, loss, work, targets, sample_weight, chunk, n_rows, eps)
+        backward_pass(data, net, loss, params, grads, work, targets, sample_weight, chunk, n_rows)
+    total_weight = total_weight_of(sample_weight, rows, n_samples)
+    finish_gradients(net, params, grads, alpha, total_weight)
+    return regularised_loss(
+        loss, n_outputs, loss_sum, alpha, squared_weights(params, layer_units), total_weight
+    )
