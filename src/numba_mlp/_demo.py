@@ -1,0 +1,126 @@
+"""``python -m numba_mlp demo``: numba-mlp against scikit-learn on digits.
+
+Both libraries train an MLPClassifier with identical parameters on the
+standardised digits data set (shipped with scikit-learn, no download). The
+JIT is warmed up first with a tiny fit so compilation is not timed.
+"""
+
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+# Weights closer than this to scikit-learn's are reported as matching.
+MATCH_TOLERANCE = 1e-6
+
+
+def _load_digits_split():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def _timed_fits(make, X, y, repeats):
+    """Fit a fresh estimator ``repeats`` times; return the last one and the median time."""
+    times = []
+    for _ in range(repeats):
+        estimator = make()
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        times.append(time.perf_counter() - start)
+    return estimator, statistics.median(times)
+
+
+def _max_abs_diff(a, b):
+    """Largest |difference| over coefs_ and intercepts_; inf if shapes differ."""
+    arrays_a = list(a.coefs_) + list(a.intercepts_)
+    arrays_b = list(b.coefs_) + list(b.intercepts_)
+    if len(arrays_a) != len(arrays_b):
+        return float("inf")
+    worst = 0.0
+    for left, right in zip(arrays_a, arrays_b):
+        left, right = np.asarray(left), np.asarray(right)
+        if left.shape != right.shape:
+            return float("inf")
+        worst = max(worst, float(np.max(np.abs(left - right))) if left.size else 0.0)
+    return worst
+
+
+def _format_table(header, rows):
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * width for width in widths))
+    for row in rows:
+        lines.append("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def run_demo(hidden_layer_sizes=(100,), max_iter=50, repeats=3, out=None):
+    """Run the demo, print its report to ``out`` (stdout) and return 0."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+
+    from numba_mlp import MLPClassifier as NumbaMLPClassifier
+
+    out = sys.stdout if out is None else out
+
+    def say(text=""):
+        print(text, file=out, flush=True)
+
+    params = dict(
+        hidden_layer_sizes=tuple(hidden_layer_sizes),
+        solver="adam",
+        max_iter=max_iter,
+        random_state=0,
+    )
+    X_train, X_test, y_train, y_test = _load_digits_split()
+    n_classes = len(np.unique(y_train))
+    shown = ", ".join(f"{key}={value!r}" for key, value in params.items())
+    say(
+        f"digits: {X_train.shape[0]} train / {X_test.shape[0]} test samples, "
+        f"{X_train.shape[1]} features, {n_classes} classes (StandardScaler)"
+    )
+    say(f"MLPClassifier({shown})")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+
+        start = time.perf_counter()
+        tiny = NumbaMLPClassifier(**{**params, "max_iter": 2}).fit(X_train[:100], y_train[:100])
+        tiny.predict_proba(X_test[:10])
+        warm_up = time.perf_counter() - start
+        say(f"Warmed up the Numba JIT with a tiny fit (100 samples, 2 epochs): {warm_up:.2f} s")
+        say()
+
+        results = {}
+        for name, cls in (("numba_mlp", NumbaMLPClassifier), ("sklearn", SklearnMLPClassifier)):
+            estimator, fit_time = _timed_fits(lambda: cls(**params), X_train, y_train, repeats)
+            results[name] = (estimator, fit_time, estimator.score(X_test, y_test))
+
+    header = ["library", "test accuracy", f"fit time (median of {repeats})", "epochs", "final loss"]
+    rows = [
+        [name, f"{accuracy:.4f}", f"{fit_time * 1000:.1f} ms", str(est.n_iter_), f"{est.loss_:.6f}"]
+        for name, (est, fit_time, accuracy) in results.items()
+    ]
+    say(_format_table(header, rows))
+    say()
+
+    numba_est, numba_time, _ = results["numba_mlp"]
+    sklearn_est, sklearn_time, _ = results["sklearn"]
+    say(f"speed-up (sklearn / numba_mlp fit time): {sklearn_time / numba_time:.2f}x")
+    diff = _max_abs_diff(numba_est, sklearn_est)
+    verdict = "yes" if diff <= MATCH_TOLERANCE else "NO"
+    say(
+        f"final weights match sklearn's: {verdict} "
+        f"(max |diff| over coefs_ and intercepts_ = {diff:.3g}, tolerance {MATCH_TOLERANCE:g})"
+    )
+    agreement = float(np.mean(numba_est.predict(X_test) == sklearn_est.predict(X_test)))
+    say(f"test predictions identical to sklearn's: {agreement:.2%}")
+    return 0

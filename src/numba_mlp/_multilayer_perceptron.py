@@ -1,0 +1,738 @@
+"""MLPClassifier and MLPRegressor: scikit-learn's face on the Numba kernels.
+
+This module does what scikit-learn's ``_multilayer_perceptron`` does around
+its matrix products: parameter and input validation, label encoding, weight
+initialisation (drawing the same random numbers in the same order), fitted
+attributes. The training loops are in ``_training`` and the kernels.
+"""
+
+import copy
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from numba_mlp.kernels import predict_outputs
+
+from ._network import CHUNK_ROWS, make_data, make_net, make_work, pack
+from ._training import fit_lbfgs, fit_stochastic
+from ._validation import (
+    check_fitted_shapes,
+    check_hidden_layer_sizes,
+    check_initial_weights,
+    check_output_activation,
+)
+
+_STOCHASTIC_SOLVERS = ["sgd", "adam"]
+
+
+@contextmanager
+def _unchanged_on_error(estimator):
+    """Put the estimator back as it was if fitting raises.
+
+    A failed ``fit`` must not leave a half-trained model that looks fitted,
+    nor damage a model fitted earlier (warm_start, partial_fit).
+    """
+    saved = copy.deepcopy(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        raise
+
+
+class BaseMultilayerPerceptron(BaseEstimator):
+    """Shared logic of MLPClassifier and MLPRegressor (not for direct use)."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "out_activation": [None, StrOptions({"identity", "logistic", "softmax", "exp"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _default_output_activation(self):
+        """scikit-learn's choice of output activation for this task."""
+        if not is_classifier(self):
+            return "exp" if self.loss == "poisson" else "identity"
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax"
+        return "logistic"
+
+    def _initialize(self, y, layer_units, dtype, draw_weights):
+        """Set the attributes of a new network; draw its weights if asked."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = self.out_activation or self._default_output_activation()
+
+        self.coefs_ = []
+        self.intercepts_ = []
+        if draw_weights:
+            for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+                coef_init, intercept_init = self._init_coef(fan_in, fan_out, dtype)
+                self.coefs_.append(coef_init)
+                self.intercepts_.append(intercept_init)
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    def _init_coef(self, fan_in, fan_out, dtype):
+        """Glorot-uniform weights and biases, drawn as scikit-learn draws them."""
+        factor = 6.0
+        if self.activation == "logistic":
+            factor = 2.0
+        init_bound = np.sqrt(factor / (fan_in + fan_out))
+        coef_init = self._random_state.uniform(-init_bound, init_bound, (fan_in, fan_out))
+        intercept_init = self._random_state.uniform(-init_bound, init_bound, fan_out)
+        return coef_init.astype(dtype, copy=False), intercept_init.astype(dtype, copy=False)
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, coefs_init=None,
+             intercepts_init=None):
+        with _unchanged_on_error(self):
+            return self._fit_unguarded(
+                X, y, sample_weight, incremental, coefs_init, intercepts_init
+            )
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental, coefs_init, intercepts_init):
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        n_samples, n_features = X.shape
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+
+        self.n_outputs_ = y.shape[1]
+        layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
+
+        self._random_state = check_random_state(self.random_state)
+
+        coefs_init, intercepts_init = check_initial_weights(
+            coefs_init, intercepts_init, layer_units, X.dtype
+        )
+        if first_pass:
+            draw = coefs_init is None or intercepts_init is None
+            self._initialize(y, layer_units, X.dtype, draw_weights=draw)
+        if coefs_init is not None:
+            self.coefs_ = coefs_init
+        if intercepts_init is not None:
+            self.intercepts_ = intercepts_init
+        check_output_activation(self.loss, self.out_activation_, self.n_outputs_)
+        check_fitted_shapes(self, layer_units)
+
+        if first_pass:
+            self._best_coefs = [c.copy() for c in self.coefs_]
+            self._best_intercepts = [i.copy() for i in self.intercepts_]
+        if self.solver in _STOCHASTIC_SOLVERS:
+            fit_stochastic(self, X, y, sample_weight, layer_units, incremental, X.dtype)
+        else:
+            fit_lbfgs(self, X, y, sample_weight, layer_units, X.dtype)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, coefs_init=None, intercepts_init=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        coefs_init : list of arrays, default=None
+            Initial weight matrices, shaped like ``coefs_`` (``coefs_init[i]``
+            is ``(n_units[i], n_units[i + 1])``). Replaces the random
+            initialisation (and, with ``warm_start``, the previous weights).
+        intercepts_init : list of arrays, default=None
+            Initial bias vectors, shaped like ``intercepts_``.
+
+        Returns
+        -------
+        self : object
+            The trained model.
+        """
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            coefs_init=coefs_init,
+            intercepts_init=intercepts_init,
+        )
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    def _forward_pass_fast(self, X, check_input=True):
+        """Output activations for X, by the forward kernel."""
+        if check_input:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        layer_units = [X.shape[1]] + [c.shape[1] for c in self.coefs_]
+        check_fitted_shapes(self, layer_units)
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        data = make_data(X, dtype)
+        max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
+        outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
+        predict_outputs(
+            data,
+            make_net(layer_units, self.activation, self.out_activation_),
+            pack(self.coefs_, self.intercepts_, dtype),
+            make_work(layer_units, max_rows, dtype, data[4]),
+            outputs,
+        )
+        return outputs
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        """Private score method without input validation."""
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+_COMMON_PARAMETERS_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of nodes in the ith hidden layer.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden nodes.
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The solver for weight optimization.
+    alpha : float, default=0.0001
+        Strength of the L2 regularization term.
+    batch_size : int, default='auto'
+        Size of minibatches for stochastic optimizers; 'auto' is
+        ``min(200, n_samples)``.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning rate schedule for weight updates (solver='sgd').
+    learning_rate_init : float, default=0.001
+        The initial learning rate (solver='sgd' or 'adam').
+    power_t : float, default=0.5
+        Exponent for inverse scaling learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch (stochastic solvers).
+    random_state : int, RandomState instance, default=None
+        Seeds weight initialization, shuffling and the early-stopping split,
+        drawn exactly as scikit-learn draws them.
+    tol : float, default=1e-4
+        Tolerance for the optimization.
+    verbose : bool, default=False
+        Whether to print progress messages to stdout.
+    warm_start : bool, default=False
+        Reuse the solution of the previous call to fit as initialization.
+    momentum : float, default=0.9
+        Momentum for gradient descent update (solver='sgd').
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum (solver='sgd', momentum > 0).
+    early_stopping : bool, default=False
+        Whether to stop when the validation score stops improving.
+    validation_fraction : float, default=0.1
+        Proportion of training data set aside for early stopping.
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first moment estimates.
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second moment estimates.
+    epsilon : float, default=1e-8
+        Value for numerical stability in Adam.
+    n_iter_no_change : int, default=10
+        Maximum number of epochs without ``tol`` improvement.
+    max_fun : int, default=15000
+        Maximum number of loss function calls (solver='lbfgs').
+    out_activation : {'identity', 'logistic', 'softmax', 'exp'}, default=None
+        Activation of the output nodes. None keeps scikit-learn's choice
+        (logistic or softmax for classification, identity or exp for
+        regression). numba-mlp only.
+"""
+
+_COMMON_ATTRIBUTES_DOC = """
+    loss_ : float
+        The current loss computed with the loss function.
+    best_loss_ : float or None
+        The minimum loss reached by the solver throughout fitting.
+    loss_curve_ : list of shape (n_iter_,)
+        The loss at the end of each epoch (stochastic solvers).
+    validation_scores_ : list of shape (n_iter_,) or None
+        The validation score at each epoch when ``early_stopping=True``.
+    best_validation_score_ : float or None
+        The best validation score when ``early_stopping=True``.
+    t_ : int
+        The number of training samples seen by the solver during fitting.
+    coefs_ : list of shape (n_layers - 1,)
+        ``coefs_[i]`` is the weight matrix from layer i to layer i + 1.
+    intercepts_ : list of shape (n_layers - 1,)
+        ``intercepts_[i]`` is the bias vector of layer i + 1.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit (string column names only).
+    n_iter_ : int
+        The number of iterations the solver has run.
+    n_layers_ : int
+        Number of layers.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        Name of the output activation function.
+"""
+
+
+class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+    __doc__ = (
+        """Multi-layer Perceptron classifier, trained by compiled node-by-node kernels.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`: same
+    parameters, attributes and results for the same ``random_state``.
+
+    Parameters
+    ----------"""
+        + _COMMON_PARAMETERS_DOC
+        + """    loss : {'log_loss', 'squared_error'}, default='log_loss'
+        The loss minimised. 'squared_error' (half squared error, as in the
+        textbooks) is a numba-mlp addition.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels for each output."""
+        + _COMMON_ATTRIBUTES_DOC
+        + """
+    Examples
+    --------
+    >>> from numba_mlp import MLPClassifier
+    >>> from sklearn.datasets import make_classification
+    >>> X, y = make_classification(n_samples=100, random_state=1)
+    >>> clf = MLPClassifier(random_state=1, max_iter=300).fit(X, y)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 2)
+    """
+    )
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"log_loss", "squared_error"})],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        loss="log_loss",
+        out_activation=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.loss = loss
+        self.out_activation = out_activation
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+
+        # First fit (or a fit that is neither warm nor incremental) defines
+        # classes_; later ones must stay within them.
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+
+        # Booleans keep float32 data from being upcast.
+        y = self._label_binarizer.transform(y).astype(bool)
+        return X, y
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray, shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        """Private predict method with optional input validation."""
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score(self, X, y, sample_weight=None):
+        return super()._score_with_function(
+            X, y, sample_weight=sample_weight, score_function=accuracy_score
+        )
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single iteration over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to partial_fit; required on the first.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        with _unchanged_on_error(self):
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict_log_proba(self, X):
+        """Return the log of probability estimates.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        y_prob = self.predict_proba(X)
+        return np.log(y_prob, out=y_prob)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The predicted probability of each class, ordered as ``classes_``.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        if y_pred.ndim == 1:
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
+    __doc__ = (
+        """Multi-layer Perceptron regressor, trained by compiled node-by-node kernels.
+
+    A drop-in for :class:`sklearn.neural_network.MLPRegressor`: same
+    parameters, attributes and results for the same ``random_state``.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss minimised: half squared error, or half Poisson deviance
+        (with an exp output activation)."""
+        + _COMMON_PARAMETERS_DOC
+        + """
+    Attributes
+    ----------"""
+        + _COMMON_ATTRIBUTES_DOC
+        + """
+    Examples
+    --------
+    >>> from numba_mlp import MLPRegressor
+    >>> from sklearn.datasets import make_regression
+    >>> X, y = make_regression(n_samples=200, random_state=1)
+    >>> regr = MLPRegressor(random_state=1, max_iter=50).fit(X, y)
+    >>> regr.predict(X[:2]).shape
+    (2,)
+    """
+    )
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        out_activation=None,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.out_activation = out_activation
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        """Private predict method with optional input validation."""
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score(self, X, y, sample_weight=None):
+        return super()._score_with_function(
+            X, y, sample_weight=sample_weight, score_function=r2_score
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single iteration over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : ndarray of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)

@@ -1,0 +1,116 @@
+"""The network as the kernels see it: flat buffers and the tuples around them.
+
+The estimators keep ``coefs_`` and ``intercepts_`` as lists of arrays, as
+scikit-learn does; this module packs them into the one flat parameter buffer
+the kernels update (scikit-learn's ``_pack`` layout), unpacks the result, and
+builds the ``data``, ``net`` and ``work`` tuples described in
+``numba_mlp.kernels.network``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from numba_mlp.kernels.codes import ACTIVATION_CODES
+
+#: Samples per chunk when a kernel walks over a whole dataset (L-BFGS, predict).
+CHUNK_ROWS = 512
+
+
+def pack(coefs, intercepts, dtype):
+    """One contiguous parameter vector: all weight matrices, then all biases."""
+    return np.concatenate(
+        [np.ravel(c) for c in coefs] + [np.ravel(b) for b in intercepts]
+    ).astype(dtype, copy=False)
+
+
+def unpack(params, layer_units):
+    """New ``coefs`` and ``intercepts`` lists copied out of a parameter vector."""
+    coefs, intercepts = [], []
+    start = 0
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        end = start + fan_in * fan_out
+        coefs.append(params[start:end].reshape(fan_in, fan_out).copy())
+        start = end
+    for fan_out in layer_units[1:]:
+        intercepts.append(params[start : start + fan_out].copy())
+        start += fan_out
+    return coefs, intercepts
+
+
+def n_parameters(layer_units):
+    """Length of the flat parameter vector of a network."""
+    return sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:])) + sum(
+        layer_units[1:]
+    )
+
+
+def check_layer_shapes(coefs, intercepts, layer_units, what):
+    """Raise ValueError unless ``coefs``/``intercepts`` fit ``layer_units``.
+
+    Run before any kernel: a kernel handed a wrong shape would read out of
+    bounds instead of raising.
+    """
+    expected = list(zip(layer_units[:-1], layer_units[1:]))
+    if len(coefs) != len(expected) or len(intercepts) != len(expected):
+        raise ValueError(
+            f"{what} describe {len(coefs)} weight matrices and {len(intercepts)} "
+            f"bias vectors, but a network with layer sizes {list(layer_units)} "
+            f"needs {len(expected)} of each."
+        )
+    for layer, ((fan_in, fan_out), coef, intercept) in enumerate(
+        zip(expected, coefs, intercepts)
+    ):
+        if np.shape(coef) != (fan_in, fan_out):
+            raise ValueError(
+                f"{what}: weight matrix {layer} has shape {np.shape(coef)}, "
+                f"expected {(fan_in, fan_out)} for layer sizes {list(layer_units)}."
+            )
+        if np.shape(intercept) != (fan_out,):
+            raise ValueError(
+                f"{what}: bias vector {layer} has shape {np.shape(intercept)}, "
+                f"expected {(fan_out,)} for layer sizes {list(layer_units)}."
+            )
+
+
+def make_net(layer_units, hidden_activation, output_activation):
+    """The ``net`` tuple: layer sizes and activation codes."""
+    return (
+        np.asarray(layer_units, dtype=np.int64),
+        ACTIVATION_CODES[hidden_activation],
+        ACTIVATION_CODES[output_activation],
+    )
+
+
+def make_data(X, dtype):
+    """The ``data`` tuple for dense or sparse ``X``, converted to ``dtype``.
+
+    Never modifies ``X``: conversions make copies.
+    """
+    if sp.issparse(X):
+        csr = sp.csr_matrix(X)
+        return (
+            np.empty((0, 0), dtype=dtype),
+            np.ascontiguousarray(csr.data, dtype=dtype),
+            np.ascontiguousarray(csr.indices, dtype=np.int64),
+            np.ascontiguousarray(csr.indptr, dtype=np.int64),
+            True,
+        )
+    return (
+        np.ascontiguousarray(X, dtype=dtype),
+        np.empty(0, dtype=dtype),
+        np.empty(0, dtype=np.int64),
+        np.empty(0, dtype=np.int64),
+        False,
+    )
+
+
+def make_work(layer_units, max_rows, dtype, sparse_input):
+    """The ``work`` tuple: buffers for ``max_rows`` samples at a time."""
+    node_count = max_rows * int(sum(layer_units[1:]))
+    n_inputs = 0 if sparse_input else layer_units[0]
+    return (
+        np.empty((max_rows, n_inputs), dtype=dtype),
+        np.empty(node_count, dtype=dtype),
+        np.empty(node_count, dtype=dtype),
+        int(max_rows),
+    )

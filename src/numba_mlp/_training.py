@@ -1,0 +1,286 @@
+"""Training drivers: Python runs once per epoch (or once per L-BFGS call).
+
+``fit_stochastic`` follows scikit-learn's ``_fit_stochastic`` step for step
+(same random draws for the early-stopping split and the shuffles, same
+bookkeeping, same messages); the minibatch loop itself is one call of the
+``train_epoch`` kernel. ``fit_lbfgs`` hands scipy's L-BFGS-B one fused
+loss-and-gradient kernel.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.optimize
+from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import shuffle
+from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
+from sklearn.utils.optimize import _check_optimize_result
+
+from numba_mlp.kernels import loss_and_gradient, train_epoch
+from numba_mlp.kernels.codes import LOSS_CODES
+
+from ._network import CHUNK_ROWS, make_data, make_net, make_work, pack, unpack
+from ._optimizers import OptimizerState
+
+NON_FINITE_MESSAGE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
+def _raise_non_finite(what):
+    """Stop training: a loss or weight became NaN or infinite."""
+    raise ValueError(
+        f"{NON_FINITE_MESSAGE} ({what}; scale the inputs, e.g. with "
+        "StandardScaler, or lower learning_rate_init.)"
+    )
+
+
+class _Problem:
+    """What every kernel call of one fit shares: data, targets, weights, network."""
+
+    def __init__(self, estimator, X, y, sample_weight, layer_units, dtype, max_rows):
+        self.data = make_data(X, dtype)
+        self.targets = np.ascontiguousarray(y, dtype=dtype)
+        n_samples = X.shape[0]
+        if sample_weight is None:
+            sample_weight = np.ones(n_samples, dtype=dtype)
+        self.sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+        self.net = make_net(
+            layer_units, estimator.activation, estimator.out_activation_
+        )
+        self.loss = LOSS_CODES[estimator.loss]
+        self.alpha = float(estimator.alpha)
+        self.eps = float(np.finfo(dtype).eps)
+        self.work = make_work(layer_units, max_rows, dtype, self.data[4])
+
+
+def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
+    """Train with SGD or Adam, one kernel call per epoch; set fitted attributes."""
+    params = pack(est.coefs_, est.intercepts_, dtype)
+    if not incremental or not hasattr(est, "_optimizer"):
+        est._optimizer = OptimizerState(est, params.shape[0], dtype)
+    optimizer = est._optimizer
+
+    if est.early_stopping and incremental:
+        raise ValueError("partial_fit does not support early_stopping=True")
+    early_stopping = est.early_stopping
+    if early_stopping:
+        # don't stratify in multilabel classification
+        should_stratify = is_classifier(est) and est.n_outputs_ == 1
+        stratify = y if should_stratify else None
+        if sample_weight is None:
+            X_train, X_val, y_train, y_val = train_test_split(
+                X,
+                y,
+                random_state=est._random_state,
+                test_size=est.validation_fraction,
+                stratify=stratify,
+            )
+            sample_weight_train = sample_weight_val = None
+        else:
+            (X_train, X_val, y_train, y_val, sample_weight_train, sample_weight_val) = (
+                train_test_split(
+                    X,
+                    y,
+                    sample_weight,
+                    random_state=est._random_state,
+                    test_size=est.validation_fraction,
+                    stratify=stratify,
+                )
+            )
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        if is_classifier(est):
+            y_val = est._label_binarizer.inverse_transform(y_val)
+    else:
+        X_train, y_train, sample_weight_train = X, y, sample_weight
+        X_val = y_val = sample_weight_val = None
+
+    n_samples = X_train.shape[0]
+    sample_idx = np.arange(n_samples, dtype=np.int64)
+
+    if est.batch_size == "auto":
+        batch_size = min(200, n_samples)
+    else:
+        if est.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped"
+            )
+        batch_size = int(np.clip(est.batch_size, 1, n_samples))
+
+    problem = _Problem(
+        est, X_train, y_train, sample_weight_train, layer_units, dtype, batch_size
+    )
+    grads = np.empty_like(params)
+
+    try:
+        est.n_iter_ = 0
+        for it in range(est.max_iter):
+            if est.shuffle:
+                # Only the sample indices are shuffled, drawn as scikit-learn draws them.
+                sample_idx = shuffle(sample_idx, random_state=est._random_state)
+
+            accumulated_loss = train_epoch(
+                problem.data,
+                problem.net,
+                problem.loss,
+                problem.targets,
+                problem.sample_weight,
+                sample_idx,
+                batch_size,
+                problem.alpha,
+                problem.eps,
+                params,
+                grads,
+                problem.work,
+                optimizer.code,
+                (optimizer.first_moments, optimizer.second_moments),
+                optimizer.kernel_settings(),
+                optimizer.step,
+            )
+            if not np.isfinite(accumulated_loss):
+                _raise_non_finite(f"the training loss became {accumulated_loss} "
+                                  f"during epoch {est.n_iter_ + 1}")
+            if not np.isfinite(params).all():
+                _raise_non_finite(f"weights became non-finite during epoch {est.n_iter_ + 1}")
+
+            est.n_iter_ += 1
+            est.loss_ = accumulated_loss / n_samples
+
+            est.t_ += n_samples
+            est.loss_curve_.append(est.loss_)
+            if est.verbose:
+                print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
+
+            _update_no_improvement_count(
+                est, early_stopping, params, layer_units, X_val, y_val, sample_weight_val
+            )
+
+            optimizer.iteration_ends(est.t_)
+
+            if est._no_improvement_count > est.n_iter_no_change:
+                if early_stopping:
+                    msg = (
+                        "Validation score did not improve more than "
+                        "tol=%f for %d consecutive epochs."
+                        % (est.tol, est.n_iter_no_change)
+                    )
+                else:
+                    msg = (
+                        "Training loss did not improve more than tol=%f"
+                        " for %d consecutive epochs." % (est.tol, est.n_iter_no_change)
+                    )
+
+                if optimizer.trigger_stopping(msg, est.verbose):
+                    break
+                est._no_improvement_count = 0
+
+            if incremental:
+                break
+
+            if est.n_iter_ == est.max_iter:
+                warnings.warn(
+                    "Stochastic Optimizer: Maximum iterations (%d) "
+                    "reached and the optimization hasn't converged yet."
+                    % est.max_iter,
+                    ConvergenceWarning,
+                )
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.")
+
+    if early_stopping:
+        # restore best weights
+        est.coefs_ = est._best_coefs
+        est.intercepts_ = est._best_intercepts
+    else:
+        est.coefs_, est.intercepts_ = unpack(params, layer_units)
+
+
+def _update_no_improvement_count(est, early_stopping, params, layer_units, X, y, sample_weight):
+    """Count epochs without progress; keep the best weights under early stopping."""
+    if early_stopping:
+        est.coefs_, est.intercepts_ = unpack(params, layer_units)
+        # compute validation score (can be NaN), use that for stopping
+        val_score = est._score(X, y, sample_weight=sample_weight)
+        est.validation_scores_.append(val_score)
+
+        if est.verbose:
+            print("Validation score: %f" % est.validation_scores_[-1])
+        last_valid_score = est.validation_scores_[-1]
+
+        if last_valid_score < (est.best_validation_score_ + est.tol):
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+
+        if last_valid_score > est.best_validation_score_:
+            est.best_validation_score_ = last_valid_score
+            est._best_coefs = [c.copy() for c in est.coefs_]
+            est._best_intercepts = [i.copy() for i in est.intercepts_]
+    else:
+        if est.loss_curve_[-1] > est.best_loss_ - est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        if est.loss_curve_[-1] < est.best_loss_:
+            est.best_loss_ = est.loss_curve_[-1]
+
+
+def fit_lbfgs(est, X, y, sample_weight, layer_units, dtype):
+    """Minimise the full-batch loss with scipy's L-BFGS-B; set fitted attributes."""
+    n_samples = X.shape[0]
+    problem = _Problem(
+        est, X, y, sample_weight, layer_units, dtype, min(n_samples, CHUNK_ROWS)
+    )
+    rows = np.arange(n_samples, dtype=np.int64)
+    params = np.empty(0, dtype=dtype)
+    grads = None
+
+    def loss_and_grad(packed):
+        nonlocal params, grads
+        params = np.ascontiguousarray(packed, dtype=dtype)
+        if grads is None:
+            grads = np.empty_like(params)
+        loss = loss_and_gradient(
+            problem.data,
+            problem.net,
+            problem.loss,
+            problem.targets,
+            problem.sample_weight,
+            rows,
+            problem.alpha,
+            problem.eps,
+            params,
+            grads,
+            problem.work,
+        )
+        return loss, grads.astype(np.float64)
+
+    iprint = 1 if (est.verbose is True or est.verbose >= 1) else -1
+    opt_res = scipy.optimize.minimize(
+        loss_and_grad,
+        pack(est.coefs_, est.intercepts_, np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        options={
+            "maxfun": est.max_fun,
+            "maxiter": est.max_iter,
+            "gtol": est.tol,
+            **_get_additional_lbfgs_options_dict("iprint", iprint),
+        },
+    )
+    est.n_iter_ = _check_optimize_result("lbfgs", opt_res, est.max_iter)
+    est.loss_ = opt_res.fun
+    final = np.asarray(opt_res.x, dtype=dtype)
+    if not np.isfinite(est.loss_):
+        _raise_non_finite(f"the training loss became {est.loss_}")
+    if not np.isfinite(final).all():
+        _raise_non_finite("L-BFGS produced non-finite weights")
+    est.coefs_, est.intercepts_ = unpack(final, layer_units)
