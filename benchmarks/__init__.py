@@ -1,0 +1,1 @@
+"""asv benchmarks of numba-mlp against scikit-learn (see ``asv.json``)."""

@@ -1,0 +1,401 @@
+"""The Numba kernels, called directly, against the NumPy reference.
+
+Expected values come from ``reference.py`` (an independent NumPy version of
+the seeds' algorithm), from central finite differences of the loss, or from
+the optimiser formulas of scikit-learn written out below.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import reference as ref
+from numba_mlp import kernels
+from numba_mlp.kernels import codes
+
+# Two hidden layers; n_samples > MAX_ROWS so the kernels work in chunks.
+N_SAMPLES = 7
+MAX_ROWS = 3
+LAYER_UNITS = [3, 5, 4, 3]
+ALPHA = 0.1
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def dense_data(X):
+    X = np.ascontiguousarray(X)
+    empty_int = np.empty(0, np.int64)
+    return (X, np.empty(0, X.dtype), empty_int, empty_int.copy(), False)
+
+
+def sparse_data(X):
+    csr = sp.csr_matrix(X)
+    return (
+        np.empty((0, 0), X.dtype),
+        csr.data,
+        csr.indices.astype(np.int64),
+        csr.indptr.astype(np.int64),
+        True,
+    )
+
+
+def make_net(layer_units, hidden, output):
+    return (
+        np.asarray(layer_units, dtype=np.int64),
+        codes.ACTIVATION_CODES[hidden],
+        codes.ACTIVATION_CODES[output],
+    )
+
+
+def make_work(layer_units, max_rows, dtype):
+    size = max_rows * sum(layer_units[1:])
+    return (
+        np.empty((max_rows, layer_units[0]), dtype),
+        np.empty(size, dtype),
+        np.empty(size, dtype),
+        max_rows,
+    )
+
+
+def kernel_loss_grad(problem, params, data=None, rows=None, max_rows=MAX_ROWS):
+    """Loss and packed gradient from ``kernels.loss_and_gradient``."""
+    X, y, sw = problem["X"], problem["y"], problem["sw"]
+    units = problem["units"]
+    dtype = X.dtype
+    if data is None:
+        data = dense_data(X)
+    if rows is None:
+        rows = np.arange(X.shape[0], dtype=np.int64)
+    grads = np.full_like(params, np.nan)
+    value = kernels.loss_and_gradient(
+        data,
+        make_net(units, problem["hidden"], problem["output"]),
+        codes.LOSS_CODES[problem["loss"]],
+        y,
+        sw,
+        rows,
+        dtype.type(problem["alpha"]),
+        float(np.finfo(dtype).eps),
+        params,
+        grads,
+        make_work(units, max_rows, dtype),
+    )
+    return value, grads
+
+
+def kernel_predict(problem, params, data=None, max_rows=MAX_ROWS):
+    X, units = problem["X"], problem["units"]
+    if data is None:
+        data = dense_data(X)
+    outputs = np.full((X.shape[0], units[-1]), np.nan, dtype=X.dtype)
+    kernels.predict_outputs(
+        data,
+        make_net(units, problem["hidden"], problem["output"]),
+        params,
+        make_work(units, max_rows, X.dtype),
+        outputs,
+    )
+    return outputs
+
+
+def make_problem(hidden, output, loss, seed=0, units=LAYER_UNITS, n=N_SAMPLES, alpha=ALPHA):
+    """Tiny data, sample weights not all 1, and packed random parameters."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, units[0]))
+    y = ref.random_targets(loss, output, n, units[-1], rng)
+    sw = rng.uniform(0.5, 2.0, n)
+    coefs, intercepts = ref.random_parameters(units, rng)
+    problem = dict(X=X, y=y, sw=sw, units=list(units), hidden=hidden, output=output,
+                   loss=loss, alpha=alpha, coefs=coefs, intercepts=intercepts)
+    return problem, ref.pack(coefs, intercepts)
+
+
+def reference_loss_grad(problem, params, rows=None):
+    rows = np.arange(problem["X"].shape[0]) if rows is None else rows
+    coefs, intercepts = ref.unpack(params, problem["units"])
+    value, cg, ig = ref.loss_and_gradient(
+        problem["X"][rows], problem["y"][rows], problem["sw"][rows], coefs, intercepts,
+        problem["hidden"], problem["output"], problem["loss"], problem["alpha"],
+    )
+    return value, ref.pack(cg, ig)
+
+
+def assert_close(actual, expected, rtol):
+    """Relative agreement, entries near zero judged against the largest entry."""
+    expected = np.asarray(expected)
+    atol = rtol * max(np.abs(expected).max(), 1e-300)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
+
+
+COMBO_IDS = ["-".join(c) for c in ref.COMBINATIONS]
+
+
+def test_every_valid_combination_is_covered():
+    # 4 hidden activations x (4 + 2 + 3) valid (output activation, loss) pairs
+    assert len(ref.COMBINATIONS) == 36
+    assert len(set(ref.COMBINATIONS)) == 36
+
+
+# ------------------------------------------- (a) forward, loss and gradient
+
+
+@pytest.mark.parametrize("hidden,output,loss", ref.COMBINATIONS, ids=COMBO_IDS)
+def test_matches_reference(hidden, output, loss):
+    problem, params = make_problem(hidden, output, loss)
+    coefs, intercepts = problem["coefs"], problem["intercepts"]
+
+    expected_out = ref.forward(problem["X"], coefs, intercepts, hidden, output)[-1]
+    assert_close(kernel_predict(problem, params), expected_out, rtol=1e-12)
+
+    expected_loss, expected_grad = reference_loss_grad(problem, params)
+    params_before = params.copy()
+    value, grads = kernel_loss_grad(problem, params)
+    np.testing.assert_allclose(value, expected_loss, rtol=1e-10)
+    assert_close(grads, expected_grad, rtol=1e-10)
+    np.testing.assert_array_equal(params, params_before)  # params left untouched
+
+
+@pytest.mark.parametrize("max_rows", [1, 2, N_SAMPLES, N_SAMPLES + 4])
+def test_chunk_size_does_not_matter(max_rows):
+    problem, params = make_problem("tanh", "softmax", "log_loss", seed=3)
+    expected_loss, expected_grad = reference_loss_grad(problem, params)
+    value, grads = kernel_loss_grad(problem, params, max_rows=max_rows)
+    np.testing.assert_allclose(value, expected_loss, rtol=1e-10)
+    assert_close(grads, expected_grad, rtol=1e-10)
+    expected_out = ref.forward(problem["X"], problem["coefs"], problem["intercepts"],
+                               "tanh", "softmax")[-1]
+    assert_close(kernel_predict(problem, params, max_rows=max_rows), expected_out, 1e-12)
+
+
+def test_rows_select_and_order_samples():
+    # Loss and gradient over a permuted subset equal those of that subset alone.
+    problem, params = make_problem("relu", "exp", "poisson", seed=4)
+    rows = np.array([5, 0, 3, 6, 1], dtype=np.int64)
+    expected_loss, expected_grad = reference_loss_grad(problem, params, rows=rows)
+    value, grads = kernel_loss_grad(problem, params, rows=rows)
+    np.testing.assert_allclose(value, expected_loss, rtol=1e-10)
+    assert_close(grads, expected_grad, rtol=1e-10)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_log_loss_probabilities_are_clipped(n_outputs):
+    # A saturated logistic output (a == 1.0 exactly) with target 0 must cost
+    # -log(eps), not infinity; the gradient is still a - y.
+    units = [2, 3, n_outputs]
+    problem, _ = make_problem("tanh", "logistic", "log_loss", units=units, seed=5)
+    problem["coefs"][-1][:] = 40.0
+    problem["intercepts"][-1][:] = 40.0
+    problem["X"] = np.abs(problem["X"])
+    problem["hidden"] = "relu"
+    problem["y"][:] = 0.0
+    params = ref.pack(problem["coefs"], problem["intercepts"])
+    expected_loss, expected_grad = reference_loss_grad(problem, params)
+    assert np.isfinite(expected_loss) and expected_loss > 30.0  # really clipped
+    value, grads = kernel_loss_grad(problem, params)
+    np.testing.assert_allclose(value, expected_loss, rtol=1e-10)
+    assert_close(grads, expected_grad, rtol=1e-10)
+
+
+def test_squared_error_loss_is_averaged_over_outputs():
+    # Identity output, zero weights: every output is 0, so the reported loss is
+    # 0.5 * weighted mean over samples of the MEAN over outputs of y**2.
+    problem, params = make_problem("relu", "identity", "squared_error", alpha=0.0)
+    params[:] = 0.0
+    y, sw = problem["y"], problem["sw"]
+    by_hand = 0.5 * np.sum(sw * (y**2).mean(axis=1)) / sw.sum()
+    value, _ = kernel_loss_grad(problem, params)
+    np.testing.assert_allclose(value, by_hand, rtol=1e-12)
+
+
+# ----------------------------------------- (b) central finite differences
+
+
+def away_from_kinks(problem, params):
+    """Smallest |net input| of the hidden relu nodes (inf for smooth nets)."""
+    if problem["hidden"] != "relu":
+        return np.inf
+    coefs, intercepts = ref.unpack(params, problem["units"])
+    nets = ref.net_inputs(problem["X"], coefs, intercepts, "relu")
+    return min(np.abs(net).min() for net in nets)
+
+
+@pytest.mark.parametrize("hidden,output,loss", ref.COMBINATIONS, ids=COMBO_IDS)
+def test_gradient_matches_finite_differences(hidden, output, loss):
+    problem, params = make_problem(hidden, output, loss, seed=1)
+    h = 1e-6
+    assert away_from_kinks(problem, params) > 1e-3  # a step of h never crosses a kink
+    # The gradient is of the data loss SUMMED over outputs (squared error
+    # reports the mean over outputs) plus the unscaled L2 term.
+    scale = problem["units"][-1] if loss == "squared_error" else 1.0
+    n_weights = sum(a * b for a, b in zip(problem["units"][:-1], problem["units"][1:]))
+
+    def l2(w):
+        return 0.5 * problem["alpha"] * np.sum(w[:n_weights] ** 2) / problem["sw"].sum()
+
+    def summed_loss(w):
+        return scale * (kernel_loss_grad(problem, w)[0] - l2(w)) + l2(w)
+
+    _, grads = kernel_loss_grad(problem, params)
+    numeric = np.empty_like(params)
+    for p in range(params.size):
+        step = np.zeros_like(params)
+        step[p] = h
+        numeric[p] = (summed_loss(params + step) - summed_loss(params - step)) / (2 * h)
+    relative_error = np.abs(grads - numeric).max() / np.abs(numeric).max()
+    assert relative_error < 1e-6
+
+
+# --------------------------------------------------------- (c) sparse input
+
+
+@pytest.mark.parametrize(
+    "hidden,output,loss",
+    [("relu", "softmax", "log_loss"), ("tanh", "identity", "squared_error"),
+     ("logistic", "exp", "poisson")],
+)
+def test_sparse_equals_dense(hidden, output, loss):
+    problem, params = make_problem(hidden, output, loss, seed=2)
+    X = problem["X"]
+    X[np.abs(X) < 0.7] = 0.0
+    X[2] = 0.0  # a sample with no stored entries
+    assert 0 < np.count_nonzero(X) < X.size
+    sparse = sparse_data(X)
+
+    np.testing.assert_allclose(kernel_predict(problem, params, data=sparse),
+                               kernel_predict(problem, params), rtol=1e-13, atol=1e-15)
+    dense_loss, dense_grad = kernel_loss_grad(problem, params)
+    sparse_loss, sparse_grad = kernel_loss_grad(problem, params, data=sparse)
+    np.testing.assert_allclose(sparse_loss, dense_loss, rtol=1e-13)
+    assert_close(sparse_grad, dense_grad, rtol=1e-12)
+
+    rows = np.array([6, 2, 0, 4], dtype=np.int64)
+    _, dense_grad = kernel_loss_grad(problem, params, rows=rows)
+    _, sparse_grad = kernel_loss_grad(problem, params, data=sparse, rows=rows)
+    assert_close(sparse_grad, dense_grad, rtol=1e-12)
+    # and both are right, not merely equal
+    assert_close(sparse_grad, reference_loss_grad(problem, params, rows=rows)[1], 1e-10)
+
+
+# --------------------------------------------------------------- (d) float32
+
+
+@pytest.mark.parametrize(
+    "hidden,output,loss",
+    [("relu", "softmax", "log_loss"), ("logistic", "logistic", "log_loss"),
+     ("tanh", "exp", "poisson"), ("identity", "identity", "squared_error")],
+)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_float32_stays_float32_and_agrees_with_float64(hidden, output, loss, sparse):
+    problem64, params64 = make_problem(hidden, output, loss, seed=6)
+    problem32 = dict(problem64)
+    for key in ("X", "y", "sw"):
+        problem32[key] = problem64[key].astype(np.float32)
+    params32 = params64.astype(np.float32)
+    data32 = sparse_data(problem32["X"]) if sparse else None
+    assert data32 is None or data32[1].dtype == np.float32
+
+    out32 = kernel_predict(problem32, params32, data=data32)
+    assert out32.dtype == np.float32
+    assert_close(out32, kernel_predict(problem64, params64), rtol=1e-4)
+
+    value32, grads32 = kernel_loss_grad(problem32, params32, data=data32)
+    value64, grads64 = kernel_loss_grad(problem64, params64)
+    assert grads32.dtype == np.float32 and np.isfinite(value32)
+    np.testing.assert_allclose(value32, value64, rtol=1e-4)
+    assert_close(grads32, grads64, rtol=1e-4)
+
+
+# ---------------------------------------------- (e) train_epoch vs optimiser
+
+# scikit-learn's _stochastic_optimizers, written out:
+#   SGD:  v <- momentum * v - lr * g;  step = v, or with Nesterov
+#         step = momentum * v - lr * g (using the new v);  w <- w + step
+#   Adam: t <- t + 1;  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g**2
+#         lr_t = lr * sqrt(1 - b2**t) / (1 - b1**t);  w <- w - lr_t m / (sqrt(v) + eps)
+
+
+def reference_epoch(problem, params, order, batch_size, optimizer, state, settings):
+    """One epoch of minibatch steps with the reference gradient; updates state."""
+    lr, momentum, nesterov, beta_1, beta_2, epsilon = settings
+    params = params.copy()
+    accumulated = 0.0
+    for start in range(0, order.size, batch_size):
+        rows = order[start : start + batch_size]
+        value, g = reference_loss_grad(problem, params, rows=rows)
+        accumulated += value * rows.size
+        if optimizer == "sgd":
+            state["v"] = momentum * state["v"] - lr * g
+            update = momentum * state["v"] - lr * g if nesterov else state["v"]
+        else:
+            state["t"] += 1
+            state["m"] = beta_1 * state["m"] + (1 - beta_1) * g
+            state["v"] = beta_2 * state["v"] + (1 - beta_2) * g**2
+            lr_t = lr * np.sqrt(1 - beta_2 ** state["t"]) / (1 - beta_1 ** state["t"])
+            update = -lr_t * state["m"] / (np.sqrt(state["v"]) + epsilon)
+        params += update
+    return params, accumulated
+
+
+@pytest.mark.parametrize(
+    "optimizer,nesterov,hidden,output,loss",
+    [
+        ("sgd", False, "relu", "identity", "squared_error"),
+        ("sgd", True, "tanh", "softmax", "log_loss"),
+        ("sgd", True, "logistic", "logistic", "squared_error"),
+        ("adam", False, "tanh", "softmax", "log_loss"),
+        ("adam", False, "relu", "exp", "poisson"),
+    ],
+)
+def test_train_epoch_matches_reference_optimiser(optimizer, nesterov, hidden, output, loss):
+    problem, params = make_problem(hidden, output, loss, seed=7)
+    units = problem["units"]
+    order = np.array([3, 0, 6, 2, 5, 1, 4], dtype=np.int64)  # shuffled visit order
+    batch_size = 3  # batches of 3, 3 and 1 samples
+    settings = (0.05, 0.9, 1.0 if nesterov else 0.0, 0.9, 0.999, 1e-8)
+    opt_code = codes.OPTIMIZER_CODES[optimizer]
+    m1 = np.zeros_like(params)
+    m2 = np.zeros_like(params)
+    step = np.zeros(1, dtype=np.int64)
+    grads = np.empty_like(params)
+    state = dict(v=np.zeros_like(params), m=np.zeros_like(params), t=0)
+    expected = params.copy()
+
+    # Two epochs, so the second starts from non-zero velocities / moments.
+    for _ in range(2):
+        accumulated = kernels.train_epoch(
+            dense_data(problem["X"]), make_net(units, hidden, output),
+            codes.LOSS_CODES[loss], problem["y"], problem["sw"], order, batch_size,
+            problem["alpha"], float(np.finfo(np.float64).eps), params, grads,
+            make_work(units, batch_size, np.float64), opt_code, (m1, m2), settings, step,
+        )
+        expected, expected_accumulated = reference_epoch(
+            problem, expected, order, batch_size, optimizer, state, settings)
+        np.testing.assert_allclose(accumulated, expected_accumulated, rtol=1e-10)
+        assert_close(params, expected, rtol=1e-10)
+
+    if optimizer == "sgd":
+        assert_close(m1, state["v"], rtol=1e-9)
+        assert step[0] == 0
+    else:
+        assert step[0] == state["t"] == 6
+        assert_close(m1, state["m"], rtol=1e-9)
+        assert_close(m2, state["v"], rtol=1e-9)
+
+
+def test_train_epoch_plain_sgd_is_one_gradient_step():
+    # One batch holding every sample, no momentum: w <- w - lr * gradient.
+    problem, params = make_problem("logistic", "logistic", "log_loss", seed=8)
+    units = problem["units"]
+    n = problem["X"].shape[0]
+    _, expected_grad = reference_loss_grad(problem, params)
+    expected = params - 0.1 * expected_grad
+    zeros = np.zeros_like(params)
+    kernels.train_epoch(
+        dense_data(problem["X"]), make_net(units, "logistic", "logistic"),
+        codes.LOG_LOSS, problem["y"], problem["sw"], np.arange(n, dtype=np.int64), n,
+        problem["alpha"], float(np.finfo(np.float64).eps), params, np.empty_like(params),
+        make_work(units, n, np.float64), codes.SGD, (zeros, zeros.copy()),
+        (0.1, 0.0, 0.0, 0.9, 0.999, 1e-8), np.zeros(1, dtype=np.int64),
+    )
+    assert_close(params, expected, rtol=1e-12)
