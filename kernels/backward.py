@@ -6,7 +6,14 @@
 - hidden node j: delta_j = sum_k w_jk delta_k x f'(net_j);
 - weight w_ij: gradient = sum over samples of delta_j x activation_i,
   plus the L2 penalty alpha x w_ij, divided by the batch's total weight.
+
+The two sums over nodes or samples (sum_k w_jk delta_k for every hidden node,
+sum_s delta_j activation_i for every weight) are matrix products and go to
+BLAS through ``np.dot``, as the forward pass's weighted sums do; everything
+else is a loop over the nodes.
 """
+
+import numpy as np
 
 from .activations import times_derivative
 from .codes import SOFTMAX
@@ -46,26 +53,21 @@ def compute_output_deltas(
 @kernel
 def compute_hidden_deltas(hidden_activation, weights_out, deltas_out, activations, deltas):
     """delta_j = sum_k w_jk delta_k x f'(net_j) for every hidden node j."""
+    np.dot(deltas_out, weights_out.T, deltas)  # back_signal[s, j] = sum_k w_jk delta_k
     n_rows, n_nodes = deltas.shape
-    n_next = weights_out.shape[1]
     for s in range(n_rows):
         for j in range(n_nodes):
-            back_signal = 0.0
-            for k in range(n_next):
-                back_signal += weights_out[j, k] * deltas_out[s, k]
-            deltas[s, j] = times_derivative(hidden_activation, activations[s, j], back_signal)
+            deltas[s, j] = times_derivative(hidden_activation, activations[s, j], deltas[s, j])
 
 
 @kernel
-def accumulate_gradient(inputs, deltas, weight_grads, bias_grads):
-    """Add sum over samples of delta_j x activation_i (and delta_j for biases)."""
+def compute_gradient(inputs, deltas, weight_grads, bias_grads):
+    """Sum over samples of delta_j x activation_i (and of delta_j for biases)."""
+    np.dot(inputs.T, deltas, weight_grads)
     n_rows, fan_out = deltas.shape
-    fan_in = inputs.shape[1]
+    for j in range(fan_out):
+        bias_grads[j] = 0.0
     for s in range(n_rows):
-        for i in range(fan_in):
-            activation_in = inputs[s, i]
-            for j in range(fan_out):
-                weight_grads[i, j] += activation_in * deltas[s, j]
         for j in range(fan_out):
             bias_grads[j] += deltas[s, j]
 

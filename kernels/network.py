@@ -15,16 +15,28 @@ import numpy as np
 
 from .activations import activate_layer
 from .backward import (
-    accumulate_gradient,
+    compute_gradient,
     compute_hidden_deltas,
     compute_output_deltas,
     finish_gradient,
 )
-from .forward import compute_net_input, gather_rows
+from .forward import are_consecutive, compute_activations, gather_rows
 from .layout import biases_of, n_weights, nodes_of, weights_of
 from .losses import sample_loss
-from .sparse import accumulate_gradient_sparse, compute_net_input_sparse
+from .sparse import compute_gradient_sparse, compute_net_input_sparse
 from ._jit import kernel
+
+
+@kernel
+def input_rows(data, work, rows, n_rows):
+    """The dense input of samples ``rows[:n_rows]``: a view of X for a run of
+    consecutive rows, else the rows gathered into the ``inputs`` buffer."""
+    X = data[0]
+    inputs = work[0]
+    if are_consecutive(rows, n_rows):
+        return X[rows[0] : rows[0] + n_rows]
+    gather_rows(X, rows, n_rows, inputs)
+    return inputs[:n_rows]
 
 
 @kernel
@@ -32,25 +44,21 @@ def forward_pass(data, net, params, work, rows, n_rows):
     """Activations of every layer for the samples ``rows[:n_rows]``."""
     X, X_data, X_indices, X_indptr, is_sparse = data
     layer_units, hidden_activation, output_activation = net
-    inputs, activations, _, max_rows = work
+    activations, max_rows = work[1], work[3]
     n_layers = layer_units.shape[0]
-    if not is_sparse:
-        gather_rows(X, rows, n_rows, inputs)
     for layer in range(n_layers - 1):
         weights = weights_of(params, layer_units, layer)
         biases = biases_of(params, layer_units, layer)
         nodes = nodes_of(activations, layer_units, max_rows, layer + 1, n_rows)
+        code = output_activation if layer == n_layers - 2 else hidden_activation
         if layer > 0:
             previous = nodes_of(activations, layer_units, max_rows, layer, n_rows)
-            compute_net_input(previous, weights, biases, nodes)
+            compute_activations(previous, weights, biases, code, nodes)
         elif is_sparse:
             compute_net_input_sparse(X_data, X_indices, X_indptr, rows, weights, biases, nodes)
+            activate_layer(code, nodes)
         else:
-            compute_net_input(inputs[:n_rows], weights, biases, nodes)
-        if layer == n_layers - 2:
-            activate_layer(output_activation, nodes)
-        else:
-            activate_layer(hidden_activation, nodes)
+            compute_activations(input_rows(data, work, rows, n_rows), weights, biases, code, nodes)
 
 
 @kernel
@@ -71,10 +79,13 @@ def weighted_loss_sum(net, loss, work, targets, sample_weight, rows, n_rows, eps
 
 @kernel
 def backward_pass(data, net, loss, params, grads, work, targets, sample_weight, rows, n_rows):
-    """Add each weight's sum over the batch of delta x activation to ``grads``."""
+    """Write each weight's sum over the batch of delta x activation to ``grads``.
+
+    Runs after ``forward_pass`` on the same rows, whose inputs it reuses.
+    """
     X, X_data, X_indices, X_indptr, is_sparse = data
     layer_units, hidden_activation, output_activation = net
-    inputs, activations, deltas, max_rows = work
+    activations, deltas, max_rows = work[1], work[2], work[3]
     n_layers = layer_units.shape[0]
     last = n_layers - 1
     compute_output_deltas(
@@ -92,7 +103,7 @@ def backward_pass(data, net, loss, params, grads, work, targets, sample_weight, 
         bias_grads = biases_of(grads, layer_units, layer)
         if layer > 0:
             layer_inputs = nodes_of(activations, layer_units, max_rows, layer, n_rows)
-            accumulate_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads)
+            compute_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads)
             compute_hidden_deltas(
                 hidden_activation,
                 weights_of(params, layer_units, layer),
@@ -101,11 +112,16 @@ def backward_pass(data, net, loss, params, grads, work, targets, sample_weight, 
                 nodes_of(deltas, layer_units, max_rows, layer, n_rows),
             )
         elif is_sparse:
-            accumulate_gradient_sparse(
+            compute_gradient_sparse(
                 X_data, X_indices, X_indptr, rows, layer_deltas, weight_grads, bias_grads
             )
         else:
-            accumulate_gradient(inputs[:n_rows], layer_deltas, weight_grads, bias_grads)
+            # the forward pass left these rows' inputs where input_rows finds them
+            if are_consecutive(rows, n_rows):
+                layer_inputs = X[rows[0] : rows[0] + n_rows]
+            else:
+                layer_inputs = work[0][:n_rows]
+            compute_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads)
 
 
 @kernel

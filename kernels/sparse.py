@@ -1,7 +1,7 @@
 """The first layer for sparse (CSR) input: only stored entries do work.
 
 These are the sparse twins of ``forward.compute_net_input`` and
-``backward.accumulate_gradient`` for layer 0; the sample ``rows[s]`` of the
+``backward.compute_gradient`` for layer 0; the sample ``rows[s]`` of the
 CSR matrix (data, indices, indptr) plays the part of the input activations.
 """
 
@@ -27,9 +27,11 @@ def compute_net_input_sparse(data, indices, indptr, rows, weights, biases, net_i
 
 
 @kernel
-def accumulate_gradient_sparse(data, indices, indptr, rows, deltas, weight_grads, bias_grads):
-    """Add the first layer's delta x input activation for CSR samples."""
+def compute_gradient_sparse(data, indices, indptr, rows, deltas, weight_grads, bias_grads):
+    """Sum over CSR samples of the first layer's delta x input activation."""
     n_rows, fan_out = deltas.shape
+    weight_grads[:, :] = 0.0
+    bias_grads[:] = 0.0
     for s in range(n_rows):
         row = rows[s]
         for p in range(indptr[row], indptr[row + 1]):

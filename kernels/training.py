@@ -61,7 +61,6 @@ def train_epoch(data, net, loss, targets, sample_weight, order, batch_size, alph
             squared_weights(params, layer_units),
             total_weight,
         )
-        grads[:] = 0.0
         backward_pass(data, net, loss, params, grads, work, targets, sample_weight, rows, n_rows)
         finish_gradients(net, params, grads, alpha, total_weight)
         if optimizer == SGD:
@@ -86,23 +85,16 @@ def train_epoch(data, net, loss, targets, sample_weight, order, batch_size, alph
 
 @kernel
 def loss_and_gradient(data, net, loss, targets, sample_weight, rows, alpha, eps, params, grads, work):
-    """Loss over all samples and its gradient (written to ``grads``).
+    """Loss over the samples ``rows`` and its gradient (written to ``grads``).
 
-    Samples are taken ``max_rows`` at a time and their gradients summed, so
-    memory stays that of one chunk whatever the number of samples.
+    All samples form one batch: ``work`` must hold ``len(rows)`` rows.
     """
     layer_units = net[0]
     n_outputs = layer_units[layer_units.shape[0] - 1]
-    max_rows = work[3]
     n_samples = rows.shape[0]
-    grads[:] = 0.0
-    loss_sum = 0.0
-    for start in range(0, n_samples, max_rows):
-        n_rows = min(max_rows, n_samples - start)
-        chunk = rows[start : start + n_rows]
-        forward_pass(data, net, params, work, chunk, n_rows)
-        loss_sum += weighted_loss_sum(net, loss, work, targets, sample_weight, chunk, n_rows, eps)
-        backward_pass(data, net, loss, params, grads, work, targets, sample_weight, chunk, n_rows)
+    forward_pass(data, net, params, work, rows, n_samples)
+    loss_sum = weighted_loss_sum(net, loss, work, targets, sample_weight, rows, n_samples, eps)
+    backward_pass(data, net, loss, params, grads, work, targets, sample_weight, rows, n_samples)
     total_weight = total_weight_of(sample_weight, rows, n_samples)
     finish_gradients(net, params, grads, alpha, total_weight)
     return regularised_loss(

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from numba_mlp.kernels.codes import ACTIVATION_CODES
 
-#: Samples per chunk when a kernel walks over a whole dataset (L-BFGS, predict).
+#: Samples per chunk when predicting: bounds the buffers for any number of samples.
 CHUNK_ROWS = 512
 
 

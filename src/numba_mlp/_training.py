@@ -21,7 +21,7 @@ from sklearn.utils.optimize import _check_optimize_result
 from numba_mlp.kernels import loss_and_gradient, train_epoch
 from numba_mlp.kernels.codes import LOSS_CODES
 
-from ._network import CHUNK_ROWS, make_data, make_net, make_work, pack, unpack
+from ._network import make_data, make_net, make_work, pack, unpack
 from ._optimizers import OptimizerState
 
 NON_FINITE_MESSAGE = (
@@ -236,9 +236,8 @@ def _update_no_improvement_count(est, early_stopping, params, layer_units, X, y,
 def fit_lbfgs(est, X, y, sample_weight, layer_units, dtype):
     """Minimise the full-batch loss with scipy's L-BFGS-B; set fitted attributes."""
     n_samples = X.shape[0]
-    problem = _Problem(
-        est, X, y, sample_weight, layer_units, dtype, min(n_samples, CHUNK_ROWS)
-    )
+    # one batch of all samples, as scikit-learn's L-BFGS uses (and the same memory)
+    problem = _Problem(est, X, y, sample_weight, layer_units, dtype, n_samples)
     rows = np.arange(n_samples, dtype=np.int64)
     params = np.empty(0, dtype=dtype)
     grads = None
