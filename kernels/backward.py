@@ -16,7 +16,7 @@ else is a loop over the nodes.
 import numpy as np
 
 from .activations import times_derivative
-from .codes import SOFTMAX
+from .codes import LOGISTIC, RELU, SOFTMAX, TANH
 from .losses import is_canonical, loss_derivative
 from ._jit import kernel
 
@@ -56,8 +56,18 @@ def compute_hidden_deltas(hidden_activation, weights_out, deltas_out, activation
     np.dot(deltas_out, weights_out.T, deltas)  # back_signal[s, j] = sum_k w_jk delta_k
     n_rows, n_nodes = deltas.shape
     for s in range(n_rows):
-        for j in range(n_nodes):
-            deltas[s, j] = times_derivative(hidden_activation, activations[s, j], deltas[s, j])
+        back_signal = deltas[s]
+        a = activations[s]
+        # one branch-free loop per activation (f' written in terms of a)
+        if hidden_activation == RELU:
+            for j in range(n_nodes):
+                back_signal[j] = 0.0 if a[j] == 0.0 else back_signal[j]
+        elif hidden_activation == LOGISTIC:
+            for j in range(n_nodes):
+                back_signal[j] = back_signal[j] * a[j] * (1.0 - a[j])
+        elif hidden_activation == TANH:
+            for j in range(n_nodes):
+                back_signal[j] = back_signal[j] * (1.0 - a[j] * a[j])
 
 
 @kernel

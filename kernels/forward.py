@@ -12,9 +12,8 @@ section). Bias and activation then follow in one pass over the nodes.
 
 import numpy as np
 
-from .activations import activate
-from .codes import IDENTITY, SOFTMAX
-from .activations import softmax_row
+from .activations import logistic, softmax_row
+from .codes import EXP, LOGISTIC, RELU, SOFTMAX, TANH
 from ._jit import kernel
 
 
@@ -30,17 +29,31 @@ def compute_net_input(inputs, weights, biases, net_input):
 
 @kernel
 def add_bias_and_activate(code, biases, nodes):
-    """nodes[s, j] = f(weighted sum + b[j]), in place, in one pass."""
+    """nodes[s, j] = f(weighted sum + b[j]), in place, in one pass.
+
+    One loop per activation, so that each inner loop is branch-free and the
+    compiler vectorises it.
+    """
     n_rows, n_nodes = nodes.shape
     for s in range(n_rows):
-        if code == IDENTITY or code == SOFTMAX:
+        row = nodes[s]
+        if code == RELU:
             for j in range(n_nodes):
-                nodes[s, j] += biases[j]
-            if code == SOFTMAX:
-                softmax_row(nodes[s])
+                row[j] = max(row[j] + biases[j], 0.0)
+        elif code == TANH:
+            for j in range(n_nodes):
+                row[j] = np.tanh(row[j] + biases[j])
+        elif code == LOGISTIC:
+            for j in range(n_nodes):
+                row[j] = logistic(row[j] + biases[j])
+        elif code == EXP:
+            for j in range(n_nodes):
+                row[j] = np.exp(row[j] + biases[j])
         else:
             for j in range(n_nodes):
-                nodes[s, j] = activate(code, nodes[s, j] + biases[j])
+                row[j] += biases[j]
+            if code == SOFTMAX:
+                softmax_row(row)
 
 
 @kernel
