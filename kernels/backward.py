@@ -7,17 +7,15 @@
 - weight w_ij: gradient = sum over samples of delta_j x activation_i,
   plus the L2 penalty alpha x w_ij, divided by the batch's total weight.
 
-The two sums over nodes or samples (sum_k w_jk delta_k for every hidden node,
-sum_s delta_j activation_i for every weight) are matrix products and go to
-BLAS through ``np.dot``, as the forward pass's weighted sums do; everything
-else is a loop over the nodes.
+The two sums (sum_k w_jk delta_k for every hidden node, sum_s delta_j
+activation_i for every weight) come from ``products``; everything else is a
+loop over the nodes.
 """
-
-import numpy as np
 
 from .activations import times_derivative
 from .codes import LOGISTIC, RELU, SOFTMAX, TANH
 from .losses import is_canonical, loss_derivative
+from .products import back_signals, gradient_sums
 from ._jit import kernel
 
 
@@ -53,7 +51,7 @@ def compute_output_deltas(
 @kernel
 def compute_hidden_deltas(hidden_activation, weights_out, deltas_out, activations, deltas):
     """delta_j = sum_k w_jk delta_k x f'(net_j) for every hidden node j."""
-    np.dot(deltas_out, weights_out.T, deltas)  # back_signal[s, j] = sum_k w_jk delta_k
+    back_signals(deltas_out, weights_out, deltas)
     n_rows, n_nodes = deltas.shape
     for s in range(n_rows):
         back_signal = deltas[s]
@@ -73,7 +71,7 @@ def compute_hidden_deltas(hidden_activation, weights_out, deltas_out, activation
 @kernel
 def compute_gradient(inputs, deltas, weight_grads, bias_grads):
     """Sum over samples of delta_j x activation_i (and of delta_j for biases)."""
-    np.dot(inputs.T, deltas, weight_grads)
+    gradient_sums(inputs, deltas, weight_grads)
     n_rows, fan_out = deltas.shape
     for j in range(fan_out):
         bias_grads[j] = 0.0

@@ -2,25 +2,23 @@
 
     net_input[s, j] = sum_i activation_in[s, i] * w[i, j] + b[j]
 
-The weighted sums of every node of a layer, for every sample of a batch, form
-one matrix product, and that is the one piece of the algorithm handed to a
-library: ``np.dot`` inside a Numba kernel calls BLAS directly, which runs
-these products at 80-150 GFLOP/s here against at most about 50 for the best
-register-blocked loop we could write in Numba (see the README's performance
-section). Bias and activation then follow in one pass over the nodes.
+The weighted sums of every node for every sample of a batch come from
+``products.weighted_sums`` (a loop for tiny batches, BLAS otherwise); bias
+and activation then follow in one pass over the nodes.
 """
 
 import numpy as np
 
 from .activations import logistic, softmax_row
 from .codes import EXP, LOGISTIC, RELU, SOFTMAX, TANH
+from .products import weighted_sums
 from ._jit import kernel
 
 
 @kernel
 def compute_net_input(inputs, weights, biases, net_input):
     """Net input of every node of a layer for every sample of a batch."""
-    np.dot(inputs, weights, net_input)  # net_input[s, j] = sum_i inputs[s, i] w[i, j]
+    weighted_sums(inputs, weights, net_input)
     n_rows, n_nodes = net_input.shape
     for s in range(n_rows):
         for j in range(n_nodes):
@@ -59,7 +57,7 @@ def add_bias_and_activate(code, biases, nodes):
 @kernel
 def compute_activations(inputs, weights, biases, code, nodes):
     """Activations of a layer: weighted sums (one matrix product), bias, f."""
-    np.dot(inputs, weights, nodes)
+    weighted_sums(inputs, weights, nodes)
     add_bias_and_activate(code, biases, nodes)
 
 
