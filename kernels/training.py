@@ -8,7 +8,8 @@ optimiser step on the flat parameter buffer.
 
 import math
 
-from .codes import SGD, SQUARED_ERROR
+from .codes import SQUARED_ERROR
+from .layout import n_weights
 from .network import (
     backward_pass,
     finish_gradients,
@@ -17,7 +18,7 @@ from .network import (
     total_weight_of,
     weighted_loss_sum,
 )
-from .optimizers import adam_learning_rate, adam_step, sgd_step
+from .optimizers import take_step
 from ._jit import kernel
 
 
@@ -44,39 +45,22 @@ def train_epoch(data, net, loss, targets, sample_weight, order, batch_size, alph
     """
     layer_units = net[0]
     n_outputs = layer_units[layer_units.shape[0] - 1]
-    learning_rate, momentum, nesterov, beta_1, beta_2, epsilon = settings
-    first_moments, second_moments = moments
+    weight_count = n_weights(layer_units)
     n_samples = order.shape[0]
     accumulated_loss = 0.0
     for start in range(0, n_samples, batch_size):
         n_rows = min(batch_size, n_samples - start)
         rows = order[start : start + n_rows]
         forward_pass(data, net, params, work, rows, n_rows)
+        loss_sum = weighted_loss_sum(net, loss, work, targets, sample_weight, rows, n_rows, eps)
         total_weight = total_weight_of(sample_weight, rows, n_rows)
+        # the loss is taken with the weights before this batch's step
         batch_loss = regularised_loss(
-            loss,
-            n_outputs,
-            weighted_loss_sum(net, loss, work, targets, sample_weight, rows, n_rows, eps),
-            alpha,
-            squared_weights(params, layer_units),
-            total_weight,
+            loss, n_outputs, loss_sum, alpha, squared_weights(params, layer_units), total_weight
         )
         backward_pass(data, net, loss, params, grads, work, targets, sample_weight, rows, n_rows)
-        finish_gradients(net, params, grads, alpha, total_weight)
-        if optimizer == SGD:
-            sgd_step(params, grads, first_moments, learning_rate, momentum, nesterov != 0.0)
-        else:
-            step[0] += 1
-            adam_step(
-                params,
-                grads,
-                first_moments,
-                second_moments,
-                adam_learning_rate(learning_rate, beta_1, beta_2, step[0]),
-                beta_1,
-                beta_2,
-                epsilon,
-            )
+        take_step(optimizer, params, grads, weight_count, alpha, total_weight, moments,
+                  settings, step)
         accumulated_loss += batch_loss * n_rows
         if not math.isfinite(batch_loss):
             break

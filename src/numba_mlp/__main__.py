@@ -4,6 +4,7 @@ Commands:
 
 - ``demo``: train numba-mlp's and scikit-learn's MLPClassifier on the digits
   data set with the same parameters; compare accuracy, fit time and weights.
+- ``bench``: time both libraries on the performance table's shapes.
 
 A command is a function ``add_<name>(subparsers)`` that declares its parser
 and sets ``handler`` to a callable taking the parsed arguments and returning
@@ -75,7 +76,32 @@ def add_demo(subparsers):
     parser.set_defaults(handler=_run_demo)
 
 
-COMMANDS = (add_demo,)
+def _run_bench(args):
+    from ._bench import run_bench
+
+    return run_bench(quick=args.quick)
+
+
+def add_bench(subparsers):
+    parser = subparsers.add_parser(
+        "bench",
+        help="numba-mlp vs scikit-learn, fit and predict, on the performance table's shapes",
+        description=(
+            "Time numba_mlp and scikit-learn side by side (same data, parameters and "
+            "random_state; float64, adam, default batch size) on each shape of the "
+            "performance table; print per-epoch times, the speed-up, GFLOP/s beside "
+            "numpy's GEMM rate, peak traced memory, and PyTorch/JAX columns when "
+            "those are installed. A few minutes; --quick takes under a minute."
+        ),
+    )
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="one run per case, large shapes cut to 5,000 samples, no float32 rows",
+    )
+    parser.set_defaults(handler=_run_bench)
+
+
+COMMANDS = (add_demo, add_bench)
 
 
 def build_parser():

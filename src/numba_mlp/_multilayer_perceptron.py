@@ -235,10 +235,35 @@ class BaseMultilayerPerceptron(BaseEstimator):
             )
         return True
 
+    def _validate_for_predict(self, X):
+        """``validate_data(reset=False)``, with a shortcut for plain input.
+
+        A finite, 2-D float32/float64 ndarray with the fitted number of
+        features (and a model fitted without feature names) passes every
+        check as it is; skipping the general machinery keeps a one-row
+        prediction in microseconds. Anything else takes the full checks.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and (X.dtype == np.float64 or X.dtype == np.float32)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+
+    def _check_is_fitted(self):
+        """``check_is_fitted``, answering at once for a fitted model."""
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
+
     def _forward_pass_fast(self, X, check_input=True):
         """Output activations for X, by the forward kernel."""
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            X = self._validate_for_predict(X)
         layer_units = [X.shape[1]] + [c.shape[1] for c in self.coefs_]
         check_fitted_shapes(self, layer_units)
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
@@ -496,7 +521,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y : ndarray, shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        check_is_fitted(self)
+        self._check_is_fitted()
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
@@ -504,6 +529,17 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
+        return self._labels_of(y_pred)
+
+    def _labels_of(self, y_pred):
+        """``self._label_binarizer.inverse_transform(y_pred)``, directly for
+        the two common cases (the binarizer's checks cost more than a small
+        prediction)."""
+        y_type = self._label_binarizer.y_type_
+        if y_type == "multiclass":
+            return self.classes_.take(y_pred.argmax(axis=1), mode="clip")
+        if y_type == "binary" and y_pred.ndim == 1 and self.classes_.shape[0] == 2:
+            return self.classes_[(y_pred > 0.5).astype(np.intp)]
         return self._label_binarizer.inverse_transform(y_pred)
 
     def _score(self, X, y, sample_weight=None):
@@ -570,7 +606,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y_prob : ndarray of shape (n_samples, n_classes)
             The predicted probability of each class, ordered as ``classes_``.
         """
-        check_is_fitted(self)
+        self._check_is_fitted()
         y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
@@ -686,7 +722,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        check_is_fitted(self)
+        self._check_is_fitted()
         return self._predict(X)
 
     def _predict(self, X, check_input=True):

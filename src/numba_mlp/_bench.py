@@ -1,0 +1,411 @@
+"""``python -m numba_mlp bench``: numba-mlp against scikit-learn, shape by shape.
+
+Every figure is measured in the same process, both libraries on the same data
+with the same parameters (float64, adam, default batch size, same
+``random_state``), as the median of several runs: a ratio is only meaningful
+between two numbers taken side by side on a shared, noisy machine. PyTorch
+(CPU) and JAX columns appear when those libraries are installed.
+
+The cases (and their targets) are the performance issue's table; the asv suite
+in ``benchmarks/`` times the same cases.
+"""
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FitCase:
+    """Per-epoch fit time on ``n_samples x n_features`` data."""
+
+    n_samples: int
+    n_features: int
+    hidden: tuple
+    target: float
+    batch_size: object = "auto"
+    solver: str = "adam"
+    dtype: type = np.float64
+
+    @property
+    def name(self):
+        text = f"fit {self.n_samples:,} x {self.n_features}, {self.hidden}"
+        if self.batch_size != "auto":
+            text += f", {self.solver} batch_size={self.batch_size}"
+        if self.dtype is np.float32:
+            text += ", float32"
+        return text
+
+    @property
+    def flops(self):
+        """Floating-point operations of one epoch: 6 x weights x samples."""
+        units = [self.n_features, *self.hidden, 1]
+        return 6 * sum(a * b for a, b in zip(units[:-1], units[1:])) * self.n_samples
+
+
+@dataclass(frozen=True)
+class PredictCase:
+    """Time of one ``predict`` call on ``n_samples`` rows."""
+
+    n_samples: int
+    n_features: int
+    hidden: tuple
+    target: float
+
+    @property
+    def name(self):
+        return f"predict {self.n_samples:,} row{'s' if self.n_samples > 1 else ''} x {self.n_features}, {self.hidden}"
+
+
+FIT_CASES = (
+    FitCase(2_000, 20, (100,), target=4.0),
+    FitCase(20_000, 20, (100,), target=4.0),
+    FitCase(20_000, 100, (256, 128), target=2.0),
+    FitCase(5_000, 784, (512,), target=1.2),
+    FitCase(60_000, 784, (256,), target=1.2),
+    FitCase(20_000, 20, (32,), target=100.0, batch_size=1, solver="sgd"),
+)
+FLOAT32_CASES = (
+    FitCase(5_000, 784, (512,), target=1.7, dtype=np.float32),
+    FitCase(60_000, 784, (256,), target=1.7, dtype=np.float32),
+)
+PREDICT_CASES = (
+    PredictCase(1, 20, (100,), target=20.0),
+    PredictCase(100_000, 784, (256,), target=1.2),
+)
+
+#: scikit-learn's online SGD costs ~0.1 ms per example: time it on this many.
+SKLEARN_ONLINE_SAMPLES = 2_000
+
+
+def _median_time(function, repeats):
+    """Median wall time of ``repeats`` calls of ``function``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _data(n_samples, n_features, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
+    return X, y
+
+
+def gemm_rate(dtype=np.float64, size=1500, repeats=3):
+    """numpy's matrix-product rate in GFLOP/s: the machine's practical peak."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size)).astype(dtype)
+    b = rng.standard_normal((size, size)).astype(dtype)
+    a @ b
+    return 2 * size**3 / _median_time(lambda: a @ b, repeats) / 1e9
+
+
+def _classifiers():
+    from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+    from numba_mlp import MLPClassifier as NumbaMLP
+
+    return {"numba_mlp": NumbaMLP, "sklearn": SklearnMLP}
+
+
+def _fit_params(case, epochs):
+    return dict(
+        hidden_layer_sizes=case.hidden,
+        solver=case.solver,
+        batch_size=case.batch_size,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=epochs + 1,
+        random_state=0,
+    )
+
+
+def time_fit(case, library, repeats, epochs, X, y):
+    """(seconds per epoch, peak traced MB) of ``library``'s fit on X, y."""
+    estimator_class = _classifiers()[library]
+    params = _fit_params(case, epochs)
+    per_epoch = _median_time(lambda: estimator_class(**params).fit(X, y), repeats) / epochs
+    tracemalloc.start()
+    estimator_class(**params).fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return per_epoch, peak
+
+
+def time_predict(case, library, repeats):
+    """Seconds per ``predict`` call of a fitted ``library`` classifier."""
+    X, y = _data(max(case.n_samples, 200), case.n_features)
+    estimator = _classifiers()[library](
+        hidden_layer_sizes=case.hidden, max_iter=1, random_state=0
+    ).fit(X[:2000], y[:2000])
+    rows = X[: case.n_samples]
+    calls = max(1, 2000 // case.n_samples)  # one row: time many calls
+
+    def predict_many():
+        for _ in range(calls):
+            estimator.predict(rows)
+
+    return _median_time(predict_many, repeats) / calls
+
+
+def _torch_epoch_time(case, X, y, repeats, epochs):
+    """Per-epoch time of the same network trained by PyTorch on the CPU."""
+    import torch
+
+    dtype = torch.float32 if case.dtype is np.float32 else torch.float64
+    X_t = torch.as_tensor(X, dtype=dtype)
+    y_t = torch.as_tensor(y.reshape(-1, 1), dtype=dtype)
+    batch = min(200, len(X)) if case.batch_size == "auto" else case.batch_size
+
+    def train():
+        torch.manual_seed(0)
+        layers, width = [], X.shape[1]
+        for units in case.hidden:
+            layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
+            width = units
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1)).to(dtype)
+        optimizer = (
+            torch.optim.Adam(model.parameters(), lr=1e-3)
+            if case.solver == "adam"
+            else torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, nesterov=True)
+        )
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+        for _ in range(epochs):
+            order = torch.randperm(len(X_t))
+            for start in range(0, len(X_t), batch):
+                index = order[start : start + batch]
+                optimizer.zero_grad()
+                loss_fn(model(X_t[index]), y_t[index]).backward()
+                optimizer.step()
+
+    return _median_time(train, repeats) / epochs
+
+
+def _jax_epoch_time(case, X, y, repeats, epochs):
+    """Per-epoch time of the same network trained with JAX (jit, plain Adam)."""
+    import jax
+    import jax.numpy as jnp
+
+    if case.dtype is np.float64:
+        jax.config.update("jax_enable_x64", True)
+    batch = min(200, len(X)) if case.batch_size == "auto" else case.batch_size
+    units = [X.shape[1], *case.hidden, 1]
+    key = jax.random.PRNGKey(0)
+    params = []
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        key, sub = jax.random.split(key)
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        params.append(
+            (jax.random.uniform(sub, (fan_in, fan_out), case.dtype, -bound, bound),
+             jnp.zeros(fan_out, case.dtype))
+        )
+
+    def loss(params, xb, yb):
+        a = xb
+        for w, b in params[:-1]:
+            a = jax.nn.relu(a @ w + b)
+        w, b = params[-1]
+        z = (a @ w + b).ravel()
+        return jnp.mean(jnp.logaddexp(0.0, z) - yb * z)
+
+    @jax.jit
+    def step(params, m, v, t, xb, yb):
+        g = jax.grad(loss)(params, xb, yb)
+        m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
+        v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
+        lr = 1e-3 * jnp.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        params = jax.tree_util.tree_map(
+            lambda p, m, v: p - lr * m / (jnp.sqrt(v) + 1e-8), params, m, v
+        )
+        return params, m, v
+
+    X_j, y_j = jnp.asarray(X), jnp.asarray(y, dtype=case.dtype)
+    n_full = (len(X) // batch) * batch  # whole batches only: one compiled shape
+
+    def train():
+        p = params
+        m = jax.tree_util.tree_map(jnp.zeros_like, p)
+        v = jax.tree_util.tree_map(jnp.zeros_like, p)
+        t = 0
+        for _ in range(epochs):
+            for start in range(0, n_full, batch):
+                t += 1
+                p, m, v = step(p, m, v, t, X_j[start : start + batch], y_j[start : start + batch])
+        jax.block_until_ready(p)
+
+    train()  # compile
+    return _median_time(train, repeats) / epochs
+
+
+def _optional_libraries():
+    """Names of the optional comparison libraries that are importable."""
+    found = []
+    for name in ("torch", "jax"):
+        try:
+            __import__(name)
+            found.append(name)
+        except ImportError:
+            pass
+    return found
+
+
+def first_fit_overheads():
+    """(seconds a first fit in a new process adds with a warm cache,
+    seconds of a cold compile of what a default fit needs)."""
+    script = (
+        "import time, warnings; warnings.simplefilter('ignore');"
+        "import numpy as np; from numba_mlp import MLPClassifier;"
+        "rng = np.random.default_rng(0); X = rng.standard_normal((500, 20));"
+        "y = (X[:, 0] > 0).astype(int);"
+        "t = time.perf_counter(); MLPClassifier(max_iter=5).fit(X, y).predict(X);"
+        "first = time.perf_counter() - t;"
+        "t = time.perf_counter(); MLPClassifier(max_iter=5).fit(X, y).predict(X);"
+        "print(first, time.perf_counter() - t)"
+    )
+
+    def run(env):
+        output = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
+        first, steady = float(output[0]), float(output[1])
+        return first - steady
+
+    with tempfile.TemporaryDirectory() as cache:
+        cold_env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        cold = run(cold_env)
+        warm = run(cold_env)  # same cache dir, now filled
+    return warm, cold
+
+
+def _processor_name():
+    """The CPU's model name where the system tells it, else its architecture."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _format_seconds(seconds):
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.1f} us"
+
+
+def _table(header, rows):
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def run_bench(quick=False, out=None):
+    """Run every case, print the report to ``out`` (stdout); return 0."""
+    import numba
+    import sklearn
+    from sklearn.exceptions import ConvergenceWarning
+
+    out = sys.stdout if out is None else out
+
+    def say(text=""):
+        print(text, file=out, flush=True)
+
+    repeats = 1 if quick else 3
+    extra = _optional_libraries()
+    say(
+        f"numba-mlp bench{' --quick' if quick else ''}: {time.strftime('%Y-%m-%d')}, "
+        f"{_processor_name()}, {os.cpu_count()} cores, "
+        f"numba {numba.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}"
+    )
+    gemm64, gemm32 = gemm_rate(np.float64), gemm_rate(np.float32)
+    say(f"numpy GEMM rate: float64 {gemm64:.1f} GFLOP/s, float32 {gemm32:.1f} GFLOP/s")
+    say(
+        "fit: median per-epoch time of "
+        f"{repeats} fit{'s' if repeats > 1 else ''}; both libraries on the same data"
+    )
+    say()
+
+    header = ["case", "numba_mlp", "sklearn", "speed-up", "target", "GFLOP/s", "peak MB (ours/sk)"]
+    header += extra
+    rows = []
+    float64_epoch = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # warm the JIT (float64 and float32, dense): compilation is not timed
+        for dtype in (np.float64, np.float32):
+            X, y = _data(300, 20, dtype)
+            _classifiers()["numba_mlp"](max_iter=2).fit(X, y).predict(X)
+        cases = FIT_CASES + (() if quick else FLOAT32_CASES)
+        for case in cases:
+            n_samples = case.n_samples
+            if quick and case.n_samples > 5_000 and case.batch_size == "auto":
+                n_samples = 5_000
+            X, y = _data(n_samples, case.n_features, case.dtype)
+            epochs = 1 if n_samples * case.n_features > 10**6 else 3
+            ours, our_peak = time_fit(case, "numba_mlp", repeats, epochs, X, y)
+            if case.batch_size == 1:  # scikit-learn's online loop: time a subset
+                X_sk, y_sk = X[:SKLEARN_ONLINE_SAMPLES], y[:SKLEARN_ONLINE_SAMPLES]
+                theirs, their_peak = time_fit(case, "sklearn", 1, 1, X_sk, y_sk)
+                theirs *= n_samples / SKLEARN_ONLINE_SAMPLES
+            else:
+                theirs, their_peak = time_fit(case, "sklearn", repeats, epochs, X, y)
+            if case.dtype is np.float32:
+                baseline = float64_epoch.get((case.n_samples, case.n_features, case.hidden))
+                ratio = f"{baseline / ours:.2f}x vs f64" if baseline else "-"
+            else:
+                float64_epoch[(case.n_samples, case.n_features, case.hidden)] = ours
+                ratio = f"{theirs / ours:.2f}x"
+            flops = case.flops * n_samples / case.n_samples
+            name = case.name if n_samples == case.n_samples else case.name + f" [quick: {n_samples:,}]"
+            row = [
+                name,
+                _format_seconds(ours),
+                _format_seconds(theirs),
+                ratio,
+                f">= {case.target:g}x",
+                f"{flops / ours / 1e9:.1f}",
+                f"{our_peak:.0f} / {their_peak:.0f}",
+            ]
+            for library in extra:
+                timer = _torch_epoch_time if library == "torch" else _jax_epoch_time
+                try:
+                    row.append(_format_seconds(timer(case, X, y, repeats, epochs)))
+                except Exception as error:  # an optional column must not stop the bench
+                    row.append(f"failed: {type(error).__name__}")
+            rows.append(row)
+        for case in PREDICT_CASES:
+            if quick and case.n_samples > 10_000:
+                case = PredictCase(10_000, case.n_features, case.hidden, case.target)
+            ours = time_predict(case, "numba_mlp", repeats)
+            theirs = time_predict(case, "sklearn", repeats)
+            rows.append(
+                [case.name, _format_seconds(ours), _format_seconds(theirs),
+                 f"{theirs / ours:.2f}x", f">= {case.target:g}x", "-", "-"]
+                + ["-"] * len(extra)
+            )
+    say(_table(header, rows))
+    if not quick:
+        warm, cold = first_fit_overheads()
+        say()
+        say(f"first fit in a new process, warm cache: +{warm:.2f} s over a steady fit (target < 1 s)")
+        say(f"cold compile of a default fit (empty cache): +{cold:.1f} s (target < 30 s)")
+    return 0
