@@ -1,19 +1,26 @@
-"""asv suite: numba-mlp's MLPs against scikit-learn's, same parameters.
+"""asv suite: numba-mlp's MLPClassifier against scikit-learn's, side by side.
 
-Every class is parametrised over the backend (``numba_mlp`` or ``sklearn``)
-and a couple of small problem shapes; ``setup`` builds the data once with
-``np.random.default_rng(0)`` and fits once on a few rows so Numba's JIT
-compilation is never timed. Fits run a fixed number of Adam epochs
-(``max_iter=10``, ``tol=0``).
+Classes are parametrised over ``backend`` (numba_mlp, sklearn) so one
+``asv run`` shows both; shapes are the performance table's (``common.SHAPES``).
+``setup`` builds the data once per process and warms the JIT, so compilation
+is never timed. A timed fit runs ``common.EPOCHS`` epochs (10 and 3 on the
+two small shapes, so that a fit's fixed cost does not swamp the epochs; one
+elsewhere), ``tol=0``; lbfgs runs as many iterations. ``track_`` benchmarks measure the
+speed-up and GFLOP/s within one process.
 """
+
+import numpy as np
 
 from .common import (
     BACKENDS,
+    EPOCHS,
     SHAPES,
+    SMALL_SHAPES,
+    epoch_flops,
     estimator_class,
     make_data,
     make_estimator,
-    median_fit_time,
+    median_time,
     preload_numba_mlp,
     silence_warnings,
     warm_up,
@@ -22,82 +29,145 @@ from .common import (
 silence_warnings()
 
 
-class _Base:
-    task = "classification"
-    params = (list(BACKENDS), list(SHAPES))
-    param_names = ["backend", "shape"]
-    timeout = 180
-    # A fit takes up to ~1 s: one call per sample, a handful of samples.
+class _Timed:
+    """One call per sample, a few samples, one process: fits take up to ~1 s."""
+
     number = 1
-    repeat = (1, 5, 20.0)
+    repeat = (1, 3, 30.0)
+    processes = 1
     warmup_time = 0.0
+    timeout = 600
+
+
+class Fit(_Timed):
+    """One epoch (one L-BFGS iteration) of fit, per solver."""
+
+    params = (list(BACKENDS), list(SHAPES), ["adam", "sgd", "lbfgs"])
+    param_names = ["backend", "shape", "solver"]
+
+    def setup(self, backend, shape, solver):
+        silence_warnings()
+        estimator_class(backend)  # NotImplementedError -> skipped
+        preload_numba_mlp()
+        self.X, self.y = make_data(shape)
+        hidden = SHAPES[shape][2]
+        warm_up(backend, self.X, self.y, hidden, solver=solver)
+        self.estimator = make_estimator(
+            backend, hidden, solver=solver, max_iter=EPOCHS.get(shape, 1)
+        )
+
+    def time_fit(self, backend, shape, solver):
+        self.estimator.fit(self.X, self.y)
+
+    def peakmem_fit(self, backend, shape, solver):
+        self.estimator.fit(self.X, self.y)
+
+
+class PartialFit(_Timed):
+    """One partial_fit call over the whole data set (one epoch of adam)."""
+
+    params = (list(BACKENDS), list(SMALL_SHAPES))
+    param_names = ["backend", "shape"]
 
     def setup(self, backend, shape):
         silence_warnings()
-        estimator_class(backend, self.task)  # NotImplementedError -> skipped
+        estimator_class(backend)
+        self.X, self.y = make_data(shape)
+        hidden = SHAPES[shape][2]
+        warm_up(backend, self.X, self.y, hidden)
+        self.estimator = make_estimator(backend, hidden)
+        self.estimator.partial_fit(self.X[:200], self.y[:200], classes=[0, 1])
+
+    def time_partial_fit(self, backend, shape):
+        self.estimator.partial_fit(self.X, self.y)
+
+
+class OnlineSGD(_Timed):
+    """The seeds' algorithm: SGD one example at a time (batch_size=1), one
+    epoch over 2,000 examples of 20 features, hidden (32,)."""
+
+    params = (list(BACKENDS),)
+    param_names = ["backend"]
+
+    def setup(self, backend):
+        silence_warnings()
+        estimator_class(backend)
+        X, y = make_data("2000x20_h100")
+        self.X, self.y = X, y
+        warm_up(backend, X, y, (32,), solver="sgd", batch_size=1)
+        self.estimator = make_estimator(backend, (32,), solver="sgd", batch_size=1)
+
+    def time_online_epoch(self, backend):
+        self.estimator.fit(self.X, self.y)
+
+
+class Predict(_Timed):
+    """predict of one row (20 features, hidden (100,)) and of 100,000 rows
+    (784 features, hidden (256,))."""
+
+    params = (list(BACKENDS), ["1_row", "100000_rows"])
+    param_names = ["backend", "rows"]
+
+    def setup(self, backend, rows):
+        silence_warnings()
+        estimator_class(backend)
         preload_numba_mlp()
-        self.X, self.y = make_data(shape, self.task)
-        warm_up(backend, shape, self.X, self.y, self.task)
-        self.estimator = make_estimator(backend, shape, self.task)
+        n_features, hidden = (20, (100,)) if rows == "1_row" else (784, (256,))
+        rng = np.random.default_rng(0)
+        n_rows = 1 if rows == "1_row" else 100_000
+        self.X = rng.standard_normal((n_rows, n_features))
+        X_fit = rng.standard_normal((500, n_features))
+        y_fit = (X_fit[:, 0] > 0).astype(np.int64)
+        self.estimator = make_estimator(backend, hidden).fit(X_fit, y_fit)
+        self.estimator.predict(self.X[:1])
+        self.calls = 200 if n_rows == 1 else 1
 
+    def time_predict(self, backend, rows):
+        for _ in range(self.calls):
+            self.estimator.predict(self.X)
 
-class MLPClassifierFit(_Base):
-    """Fit: 10 Adam epochs, minibatches of 200."""
-
-    def time_fit(self, backend, shape):
-        self.estimator.fit(self.X, self.y)
-
-    def peakmem_fit(self, backend, shape):
-        # Peak RSS of the process; numba_mlp is imported for both backends.
-        self.estimator.fit(self.X, self.y)
-
-
-class MLPClassifierPredict(_Base):
-    """Predict the training set with a fitted classifier."""
-
-    def setup(self, backend, shape):
-        super().setup(backend, shape)
-        self.estimator.fit(self.X, self.y)
-
-    def time_predict(self, backend, shape):
+    def peakmem_predict(self, backend, rows):
         self.estimator.predict(self.X)
 
-    def time_predict_proba(self, backend, shape):
-        self.estimator.predict_proba(self.X)
 
-
-class MLPRegressorFit(_Base):
-    """Fit a regressor (squared error, identity output): 10 Adam epochs."""
-
-    task = "regression"
-
-    def time_fit(self, backend, shape):
-        self.estimator.fit(self.X, self.y)
-
-
-class FitSpeedup:
-    """sklearn fit time / numba_mlp fit time, measured in one process.
-
-    Median of 3 fits per backend, after a warm-up fit of each. Above 1 means
-    numba_mlp is faster.
-    """
+class Speedup:
+    """Ratios and rates measured within one process (medians of 3)."""
 
     params = (list(SHAPES),)
     param_names = ["shape"]
-    unit = "ratio"
-    timeout = 300
-    repeats = 3
+    timeout = 900
+    processes = 1
+    repeat = 1
+    number = 1
 
     def setup(self, shape):
         silence_warnings()
-        estimator_class("numba_mlp")  # NotImplementedError -> skipped
+        estimator_class("numba_mlp")
         self.X, self.y = make_data(shape)
+        self.shape = shape
+        self.hidden = SHAPES[shape][2]
         for backend in BACKENDS:
-            warm_up(backend, shape, self.X, self.y)
+            warm_up(backend, self.X, self.y, self.hidden)
+
+    def _epoch_time(self, backend):
+        epochs = EPOCHS.get(self.shape, 1)
+        estimator = make_estimator(backend, self.hidden, max_iter=epochs)
+        return median_time(lambda: estimator.fit(self.X, self.y)) / epochs
 
     def track_fit_speedup(self, shape):
-        times = {
-            backend: median_fit_time(make_estimator(backend, shape), self.X, self.y, self.repeats)
-            for backend in BACKENDS
-        }
-        return times["sklearn"] / times["numba_mlp"]
+        return self._epoch_time("sklearn") / self._epoch_time("numba_mlp")
+
+    track_fit_speedup.unit = "ratio"
+
+    def track_numba_mlp_gflops(self, shape):
+        return epoch_flops(shape) / self._epoch_time("numba_mlp") / 1e9
+
+    track_numba_mlp_gflops.unit = "GFLOP/s"
+
+    def track_gemm_gflops(self, shape):
+        """numpy's float64 GEMM rate, the machine's practical peak."""
+        from numba_mlp._bench import gemm_rate
+
+        return gemm_rate(np.float64)
+
+    track_gemm_gflops.unit = "GFLOP/s"

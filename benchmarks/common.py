@@ -1,8 +1,11 @@
-"""Shared pieces of the asv suite: problem sizes, data, estimators, warm-up.
+"""Shared pieces of the asv suite: the performance table's shapes, data,
+estimators, warm-up. Kept free of asv so a script can import them too.
 
-Kept free of asv so the same helpers can be imported by a quick script.
+The shapes are those of ``python -m numba_mlp bench`` (``numba_mlp._bench``),
+so asv history and the bench command speak of the same cases.
 """
 
+import functools
 import statistics
 import time
 import warnings
@@ -12,14 +15,17 @@ from sklearn.exceptions import ConvergenceWarning
 
 BACKENDS = ("numba_mlp", "sklearn")
 
-# name -> (n_samples, n_features, hidden_layer_sizes). Names are what asv shows.
+# name -> (n_samples, n_features, hidden_layer_sizes): the performance table.
 SHAPES = {
-    "2000x20_h100": (2000, 20, (100,)),
-    "5000x100_h256-128": (5000, 100, (256, 128)),
+    "2000x20_h100": (2_000, 20, (100,)),
+    "20000x20_h100": (20_000, 20, (100,)),
+    "20000x100_h256-128": (20_000, 100, (256, 128)),
+    "5000x784_h512": (5_000, 784, (512,)),
+    "60000x784_h256": (60_000, 784, (256,)),
 }
-
-N_CLASSES = 3
-MAX_ITER = 10  # fixed number of epochs: tol=0 and no early stopping
+SMALL_SHAPES = ("2000x20_h100", "20000x20_h100", "20000x100_h256-128")
+# epochs per timed fit: enough that a fit's fixed cost does not swamp an epoch
+EPOCHS = {"2000x20_h100": 10, "20000x20_h100": 3}
 WARMUP_SAMPLES = 64
 
 
@@ -28,75 +34,71 @@ def silence_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
 
 
-def make_data(shape, task="classification"):
-    """Deterministic, learnable data for ``shape`` (a key of ``SHAPES``)."""
+@functools.lru_cache(maxsize=2)
+def make_data(shape, dtype=np.float64):
+    """Deterministic, learnable binary data for ``shape`` (a key of SHAPES)."""
     n_samples, n_features, _ = SHAPES[shape]
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((n_samples, n_features))
-    if task == "classification":
-        W = rng.standard_normal((n_features, N_CLASSES))
-        y = np.argmax(X @ W + 0.5 * rng.standard_normal((n_samples, N_CLASSES)), axis=1)
-    else:
-        w = rng.standard_normal(n_features) / np.sqrt(n_features)
-        y = np.tanh(X @ w) + 0.1 * rng.standard_normal(n_samples)
+    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
     return X, y
 
 
-def estimator_class(backend, task="classification"):
-    """The MLP class of ``backend``; NotImplementedError (asv: skip) if absent."""
+def estimator_class(backend):
+    """The MLPClassifier of ``backend``; NotImplementedError (asv: skip) if absent."""
     if backend == "sklearn":
-        from sklearn import neural_network as module
+        from sklearn.neural_network import MLPClassifier
     elif backend == "numba_mlp":
         try:
-            import numba_mlp as module
-        except ImportError as exc:  # pragma: no cover - package not built yet
+            from numba_mlp import MLPClassifier
+        except ImportError as exc:  # pragma: no cover - package not installed
             raise NotImplementedError(f"numba_mlp not importable: {exc}") from exc
     else:
         raise ValueError(f"unknown backend {backend!r}")
-    name = "MLPClassifier" if task == "classification" else "MLPRegressor"
-    try:
-        return getattr(module, name)
-    except AttributeError as exc:  # pragma: no cover
-        raise NotImplementedError(f"{backend} has no {name}") from exc
+    return MLPClassifier
 
 
-def make_estimator(backend, shape, task="classification", max_iter=MAX_ITER):
-    """Same parameters for both backends: adam, fixed epochs, seeded."""
-    return estimator_class(backend, task)(
-        hidden_layer_sizes=SHAPES[shape][2],
-        solver="adam",
+def make_estimator(backend, hidden, solver="adam", max_iter=1, **params):
+    """Same parameters for both backends: fixed epochs, seeded, no early stop."""
+    return estimator_class(backend)(
+        hidden_layer_sizes=hidden,
+        solver=solver,
         max_iter=max_iter,
         tol=0.0,
         n_iter_no_change=max_iter + 1,
         random_state=0,
+        **params,
     )
 
 
 def preload_numba_mlp():
-    """Import numba_mlp (numba, llvmlite) if possible, whatever the backend.
-
-    peakmem_ benchmarks measure the whole process's peak RSS; with both
-    libraries loaded in every process the difference is the fit's own memory,
-    not the ~100 MB that importing Numba costs.
-    """
+    """Import numba_mlp whatever the backend, so that peakmem_ benchmarks
+    compare the fits' own memory, not the ~100 MB of importing Numba."""
     try:
         import numba_mlp  # noqa: F401
     except ImportError:  # pragma: no cover
         pass
 
 
-def warm_up(backend, shape, X, y, task="classification"):
+def warm_up(backend, X, y, hidden, **params):
     """Fit once on a few rows so Numba's JIT (or cache load) is not timed."""
-    est = make_estimator(backend, shape, task, max_iter=2)
+    est = make_estimator(backend, hidden, max_iter=2, **params)
     est.fit(X[:WARMUP_SAMPLES], y[:WARMUP_SAMPLES])
     est.predict(X[:WARMUP_SAMPLES])
 
 
-def median_fit_time(est, X, y, repeats=3):
-    """Median wall time of ``repeats`` fits of ``est`` (time.perf_counter)."""
+def median_time(function, repeats=3):
+    """Median wall time of ``repeats`` calls (time.perf_counter)."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        est.fit(X, y)
+        function()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def epoch_flops(shape):
+    """Floating-point operations of one epoch: 6 x weights x samples."""
+    n_samples, n_features, hidden = SHAPES[shape]
+    units = [n_features, *hidden, 1]
+    return 6 * sum(a * b for a, b in zip(units[:-1], units[1:])) * n_samples

@@ -96,7 +96,7 @@ def add_bench(subparsers):
     )
     parser.add_argument(
         "--quick", action="store_true",
-        help="one run per case, large shapes cut to 5,000 samples, no float32 rows",
+        help="3 runs per case instead of 5, large shapes cut to 5,000 samples, no float32 rows",
     )
     parser.set_defaults(handler=_run_bench)
 

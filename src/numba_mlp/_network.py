@@ -24,15 +24,19 @@ def pack(coefs, intercepts, dtype):
 
 
 def unpack(params, layer_units):
-    """New ``coefs`` and ``intercepts`` lists copied out of a parameter vector."""
+    """``coefs`` and ``intercepts`` lists of views into a parameter vector.
+
+    The views share ``params``'s memory (no copy): pass a vector that nothing
+    else will change, or copy the views.
+    """
     coefs, intercepts = [], []
     start = 0
     for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
         end = start + fan_in * fan_out
-        coefs.append(params[start:end].reshape(fan_in, fan_out).copy())
+        coefs.append(params[start:end].reshape(fan_in, fan_out))
         start = end
     for fan_out in layer_units[1:]:
-        intercepts.append(params[start : start + fan_out].copy())
+        intercepts.append(params[start : start + fan_out])
         start += fan_out
     return coefs, intercepts
 
