@@ -22,6 +22,7 @@ from numba_mlp.kernels.codes import LOSS_CODES
 
 from ._network import make_data, make_net, make_work, pack, unpack
 from ._optimizers import OptimizerState
+from ._progress import EpochProgress
 
 NON_FINITE_MESSAGE = (
     "Solver produced non-finite parameter weights. The input data may contain "
@@ -118,6 +119,7 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
         est, X_train, y_train, sample_weight_train, layer_units, dtype, batch_size
     )
     grads = np.empty_like(params)
+    progress = EpochProgress(est, incremental)  # verbose lines or a tqdm bar
 
     try:
         est.n_iter_ = 0
@@ -154,12 +156,11 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
 
             est.t_ += n_samples
             est.loss_curve_.append(est.loss_)
-            if est.verbose:
-                print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
 
             _update_no_improvement_count(
                 est, early_stopping, params, layer_units, X_val, y_val, sample_weight_val
             )
+            progress.epoch_ends(est, early_stopping)
 
             optimizer.iteration_ends(est.t_)
 
@@ -192,6 +193,8 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
                 )
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.")
+    finally:
+        progress.close()
 
     if early_stopping:
         # restore best weights
@@ -217,8 +220,6 @@ def _update_no_improvement_count(est, early_stopping, params, layer_units, X, y,
         val_score = est._score(X, y, sample_weight=sample_weight)
         est.validation_scores_.append(val_score)
 
-        if est.verbose:
-            print("Validation score: %f" % est.validation_scores_[-1])
         last_valid_score = est.validation_scores_[-1]
 
         if last_valid_score < (est.best_validation_score_ + est.tol):
