@@ -46,6 +46,7 @@ def _run_demo(args):
         hidden_layer_sizes=args.hidden,
         max_iter=args.max_iter,
         repeats=args.repeats,
+        plot=None if args.no_plot else args.plot,
     )
 
 
@@ -72,6 +73,14 @@ def add_demo(subparsers):
     parser.add_argument(
         "--repeats", type=_positive_int, default=3, metavar="N",
         help="fits per library; the median time is reported (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--plot", default="numba_mlp_loss_curve.png", metavar="PATH",
+        help="PNG of both libraries' loss curves, written when matplotlib is installed "
+        "(default: %(default)s in the current directory)",
+    )
+    parser.add_argument(
+        "--no-plot", action="store_true", help="do not draw the loss curves",
     )
     parser.set_defaults(handler=_run_demo)
 

@@ -62,8 +62,38 @@ def _format_table(header, rows):
     return "\n".join(lines)
 
 
-def run_demo(hidden_layer_sizes=(100,), max_iter=50, repeats=3, out=None):
-    """Run the demo, print its report to ``out`` (stdout) and return 0."""
+def _save_loss_curves(results, path, say):
+    """Draw both libraries' loss curves into a PNG at ``path`` (needs matplotlib)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        say("loss-curve plot skipped: matplotlib is not installed "
+            "(pip install 'numba-mlp[plot]')")
+        return
+    from pathlib import Path
+
+    from numba_mlp import LossCurveDisplay
+
+    figure = Figure(figsize=(6.4, 4.0), layout="constrained")
+    ax = figure.subplots()
+    numba_est, sklearn_est = results["numba_mlp"][0], results["sklearn"][0]
+    LossCurveDisplay.from_estimator(numba_est, ax=ax, name="numba_mlp",
+                                    loss_kwargs={"linewidth": 3, "alpha": 0.6})
+    LossCurveDisplay.from_estimator(sklearn_est, ax=ax, name="sklearn",
+                                    loss_kwargs={"color": "C3", "linestyle": "--"})
+    ax.legend()
+    ax.set_title("digits: training loss per epoch")
+    path = Path(path)
+    figure.savefig(path, dpi=100)
+    say(f"loss curves saved to {path.resolve()}")
+
+
+def run_demo(hidden_layer_sizes=(100,), max_iter=50, repeats=3, out=None, plot=None):
+    """Run the demo, print its report to ``out`` (stdout) and return 0.
+
+    ``plot``: path of a PNG of both libraries' loss curves (skipped, with a
+    note, when matplotlib is not installed); None draws nothing.
+    """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 
@@ -123,4 +153,6 @@ def run_demo(hidden_layer_sizes=(100,), max_iter=50, repeats=3, out=None):
     )
     agreement = float(np.mean(numba_est.predict(X_test) == sklearn_est.predict(X_test)))
     say(f"test predictions identical to sklearn's: {agreement:.2%}")
+    if plot is not None:
+        _save_loss_curves(results, plot, say)
     return 0
