@@ -3,12 +3,16 @@ node-by-node algorithm compiled to native code with Numba."""
 
 from ._display import LossCurveDisplay
 from ._multilayer_perceptron import MLPClassifier, MLPRegressor
+from ._trace import LayerTrace, StepTrace, trace_step
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "LayerTrace",
     "LossCurveDisplay",
     "MLPClassifier",
     "MLPRegressor",
+    "StepTrace",
     "__version__",
+    "trace_step",
 ]

@@ -5,6 +5,7 @@ Commands:
 - ``demo``: train numba-mlp's and scikit-learn's MLPClassifier on the digits
   data set with the same parameters; compare accuracy, fit time and weights.
 - ``bench``: time both libraries on the performance table's shapes.
+- ``trace``: one training step of the seeds' worked examples, node by node.
 
 A command is a function ``add_<name>(subparsers)`` that declares its parser
 and sets ``handler`` to a callable taking the parsed arguments and returning
@@ -110,7 +111,48 @@ def add_bench(subparsers):
     parser.set_defaults(handler=_run_bench)
 
 
-COMMANDS = (add_demo, add_bench)
+def _run_trace(args):
+    from ._trace import run_trace
+
+    return run_trace(example=args.example, learning_rate=args.learning_rate)
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def add_trace(subparsers):
+    parser = subparsers.add_parser(
+        "trace",
+        help="one training step of the seeds' worked examples, node by node",
+        description=(
+            "Print every node's net input, activation and delta, and every weight's "
+            "gradient and change, for one plain gradient-descent step on one example, "
+            "computed by numba-mlp's training kernels (numba_mlp.trace_step). 'alice' is "
+            "the 2-2-1 network of 'Introduction to Neural Networks' (all weights 1, "
+            "biases 0, sigmoid everywhere, squared error); 'handout' is the 3-4-1 network "
+            "of 'Neural Networks from Scratch'. Footnotes compare with the documents' "
+            "numbers (which use the full squared error, twice scikit-learn's half)."
+        ),
+    )
+    parser.add_argument(
+        "--example", choices=("alice", "handout"), default="alice",
+        help="which worked example (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--learning-rate", type=_positive_float, default=None, metavar="ETA",
+        help="step size of the weight changes (default: 0.1 for alice, 0.01 for handout)",
+    )
+    parser.set_defaults(handler=_run_trace)
+
+
+COMMANDS = (add_demo, add_bench, add_trace)
 
 
 def build_parser():

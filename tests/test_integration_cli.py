@@ -1,0 +1,85 @@
+"""``python -m numba_mlp``: --help, demo (with its loss-curve PNG) and trace."""
+
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from numba_mlp.__main__ import main
+
+DEMO_QUICK = ["demo", "--max-iter", "3", "--hidden", "8", "--repeats", "1"]
+
+
+def run_module(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "numba_mlp", *args], capture_output=True,
+                          text=True, check=True, cwd=cwd)
+
+
+def test_help_lists_every_command():
+    out = run_module("--help").stdout
+    for command in ("demo", "bench", "trace"):
+        assert command in out
+    assert "--plot" in run_module("demo", "--help").stdout
+    assert "--example" in run_module("trace", "--help").stdout
+
+
+def test_importing_the_package_loads_no_optional_dependency():
+    code = ("import sys, numba_mlp; print(sorted(m for m in ('matplotlib', 'tqdm', 'skl2onnx', "
+            "'onnxruntime', 'dask', 'distributed', 'dask_ml', 'skops') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_trace_prints_the_introductions_network():
+    out = run_module("trace").stdout
+    # h1 = h2 = 0.0474, o1 = 0.524; dL/dw1 = 0.0214 (full squared error = 2 x ours)
+    assert "h1    logistic  -3.000000    0.047426" in out
+    assert "o1    logistic   0.094852    0.523695" in out
+    assert "dL/dw1 = 2 x 0.010735 = 0.0215" in out
+    assert "w1        x1 -> h1  1.000000   0.010735  -0.001073   0.998927" in out
+
+
+def test_trace_prints_the_handouts_network(capsys):
+    assert main(["trace", "--example", "handout"]) == 0
+    out = capsys.readouterr().out
+    assert "h1    logistic   2.600000    0.930862" in out  # net input 2.6, sigmoid 0.9308616
+    assert "= 0.192000   (the handout: 0.192)" in out
+    assert "= 0.001787254   (the handout: 0.001787254)" in out
+    assert "= 0.009885435   with the weight BEFORE the step, 0.8" in out
+
+
+def test_trace_learning_rate_option(capsys):
+    assert main(["trace", "--learning-rate", "1"]) == 0
+    assert "learning rate 1)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["trace", "--learning-rate", "-1"])
+
+
+def test_demo_saves_the_loss_curve_png(tmp_path, capsys):
+    path = tmp_path / "curves.png"
+    assert main([*DEMO_QUICK, "--plot", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"loss curves saved to {path.resolve()}" in out
+    image = matplotlib.image.imread(path)
+    assert image.shape[0] > 100 and image.shape[1] > 100
+    assert np.unique(image.reshape(-1, image.shape[2]), axis=0).shape[0] > 10
+
+
+def test_demo_default_plot_goes_to_the_current_directory(tmp_path):
+    result = run_module(*DEMO_QUICK, cwd=tmp_path)
+    path = tmp_path / "numba_mlp_loss_curve.png"
+    assert path.stat().st_size > 1000
+    assert f"loss curves saved to {path.resolve()}" in result.stdout
+
+
+def test_demo_no_plot_and_without_matplotlib(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([*DEMO_QUICK, "--no-plot"]) == 0
+    assert "loss curves" not in capsys.readouterr().out
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # as if not installed
+    assert main(DEMO_QUICK) == 0
+    assert "loss-curve plot skipped: matplotlib is not installed" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,191 @@
+"""The teaching trace (numba_mlp.trace_step) against the seeds' worked numbers.
+
+Both documents use the FULL squared error (y - a)^2, twice scikit-learn's
+half squared error 0.5 (y - a)^2 that the kernels (and so the trace) use:
+their derivatives, deltas and weight changes are twice ours. The handout
+also defines delta as -dLoss/dnet (a weight changes by +eta x delta x a),
+so its deltas are -2 x ours.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from numba_mlp import LayerTrace, MLPClassifier, MLPRegressor, StepTrace, trace_step
+from numba_mlp._trace import alice_example, format_trace, handout_example
+
+from test_textbook import ETA, W_HIDDEN_OUTPUT, W_INPUT_HIDDEN, X_HANDOUT
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+# ------------------------------------------------ introduction: Alice, 2-2-1
+
+
+@pytest.fixture(scope="module")
+def alice():
+    net, x, y = alice_example(learning_rate=0.1)
+    return trace_step(net, x, y)
+
+
+def test_alice_forward_pass(alice):
+    hidden, output = alice.layers
+    # h1 = f(-2 + -1 + 0) = 0.0474 = h2
+    np.testing.assert_allclose(hidden.net_input, [-3.0, -3.0])
+    np.testing.assert_allclose(hidden.activation, [0.0474, 0.0474], atol=5e-5)
+    # o1 = f(0.0474 + 0.0474 + 0) = 0.524
+    assert output.net_input[0] == pytest.approx(2 * sigmoid(-3.0), rel=1e-12)
+    assert output.activation[0] == pytest.approx(0.524, abs=5e-4)
+    assert alice.output[0] == output.activation[0]
+
+
+def test_alice_partial_derivative_of_w1(alice):
+    hidden, output = alice.layers
+    # dL/dw1 = -0.952 x 0.249 x -0.0904 = 0.0214 for the FULL squared error:
+    # twice the gradient of scikit-learn's half squared error
+    dL_dw1 = 2 * hidden.weight_gradient[0, 0]
+    assert dL_dw1 == pytest.approx(0.0214, abs=1e-4)
+    # the same chain rule, exactly
+    o1 = sigmoid(2 * sigmoid(-3.0))
+    h1 = sigmoid(-3.0)
+    exact = -2 * (1 - o1) * (1.0 * o1 * (1 - o1)) * (-2.0 * h1 * (1 - h1))
+    assert dL_dw1 == pytest.approx(exact, rel=1e-10)
+    # dL/dy_pred = -2 (1 - y_pred) = -0.952 ; dy_pred/dh1 = w5 f'(.) = 0.249:
+    # the output delta (ours: half of dL/dy_pred x f'(net))
+    assert 2 * output.delta[0] == pytest.approx(-0.952 * 0.249, abs=2e-3)
+    # dh1/db1 = f'(-3) = 0.045177 (the document rounds f(-3) to 0.047: 0.044791)
+    assert hidden.bias_gradient[0] / hidden.weight_gradient[0, 0] == pytest.approx(-0.5)
+    assert 2 * hidden.bias_gradient[0] == pytest.approx(-0.952 * 0.249 * 0.044791, rel=2e-2)
+
+
+def test_alice_weight_changes_are_one_plain_sgd_step(alice):
+    for layer in alice.layers:
+        np.testing.assert_allclose(layer.weight_change, -0.1 * layer.weight_gradient)
+        np.testing.assert_allclose(layer.bias_change, -0.1 * layer.bias_gradient)
+    # h1 and h2 are twins
+    hidden = alice.layers[0]
+    np.testing.assert_array_equal(hidden.weight_gradient[:, 0], hidden.weight_gradient[:, 1])
+    # loss: scikit-learn's half squared error; the document's MSE is twice it
+    assert 2 * alice.loss == pytest.approx((1 - alice.output[0]) ** 2, rel=1e-12)
+
+
+def test_trace_changes_equal_one_real_training_step():
+    """The trace's weight changes are exactly what fit's first SGD step does."""
+    net, x, y = alice_example(learning_rate=0.1)
+    trace = trace_step(net, x, y)
+    stepped = MLPRegressor(
+        hidden_layer_sizes=(2,), activation="logistic", out_activation="logistic",
+        solver="sgd", batch_size=1, momentum=0.0, alpha=0.0, shuffle=False,
+        learning_rate_init=0.1, max_iter=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stepped.fit([x], [y], coefs_init=net.coefs_, intercepts_init=net.intercepts_)
+    for layer, coef, intercept in zip(trace.layers, stepped.coefs_, stepped.intercepts_):
+        np.testing.assert_allclose(layer.weights + layer.weight_change, coef, rtol=1e-14)
+        np.testing.assert_allclose(layer.biases + layer.bias_change, intercept, rtol=1e-14)
+
+
+# ------------------------------------------------------ the handout, 3-4-1
+
+
+@pytest.fixture(scope="module")
+def handout():
+    net, x, y = handout_example(learning_rate=ETA)
+    np.testing.assert_array_equal(net.coefs_[0], W_INPUT_HIDDEN)  # test_textbook's weights
+    np.testing.assert_array_equal(net.coefs_[1][:, 0], W_HIDDEN_OUTPUT)
+    assert x == X_HANDOUT[0]
+    return trace_step(net, x, y)
+
+
+def test_handout_forward_pass(handout):
+    hidden, output = handout.layers
+    assert hidden.net_input[0] == pytest.approx(2.6, abs=1e-12)  # net_input
+    assert hidden.activation[0] == pytest.approx(0.9308616, abs=5e-8)  # sigmoid(2.6)
+    assert output.activation[0] == pytest.approx(0.6, abs=1e-12)  # assumed output
+
+
+def test_handout_output_delta_and_weight_change(handout):
+    hidden, output = handout.layers
+    # delta_o <- 2*(label - output_node_activation) * sigmoid_derivative(0.6) = 0.192
+    assert -2 * output.delta[0] == pytest.approx(0.192, rel=1e-12)
+    # weight_change <- eta * delta_o * h1_activation = 0.001787254 (eta = 0.01);
+    # ours with learning rate eta is half of it (half squared error)
+    assert 2 * output.weight_change[0, 0] == pytest.approx(0.001787254, abs=5e-10)
+    assert handout.learning_rate == ETA
+
+
+def test_handout_hidden_delta_uses_the_weight_before_the_step(handout):
+    hidden, output = handout.layers
+    # delta_h1 = w_h1_o x delta_o x h1 (1 - h1) with w = 0.8, before the update:
+    # 0.8 x 0.192 x 0.9308616 x 0.0691384 = 0.009885435 (the handout prints
+    # 0.009907519, having multiplied by its updated weight 0.8017873)
+    assert -2 * hidden.delta[0] == pytest.approx(0.009885435, abs=5e-10)
+    assert -2 * hidden.delta[0] * 0.8017873 / 0.8 == pytest.approx(0.009907519, abs=5e-9)
+    # weight_change <- eta * delta_h1 * input_nodes
+    np.testing.assert_allclose(2 * hidden.weight_change[:, 0],
+                               ETA * 0.009885435 * np.array([1.0, 3.0, 5.0]), rtol=1e-7)
+
+
+# -------------------------------------------------------------- generality
+
+
+def test_trace_of_a_trained_classifier_matches_a_numpy_reference():
+    """Two hidden layers, softmax output, log loss, alpha: against plain NumPy."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3)
+    y = np.arange(30) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier(hidden_layer_sizes=(4, 3), activation="tanh", alpha=0.01,
+                            max_iter=5, random_state=0).fit(X, y)
+    before = [c.copy() for c in clf.coefs_ + clf.intercepts_]
+    trace = trace_step(clf, X[0], y[0], learning_rate=0.05)
+    for saved, now in zip(before, clf.coefs_ + clf.intercepts_):
+        np.testing.assert_array_equal(saved, now)
+    assert isinstance(trace, StepTrace)
+    assert all(isinstance(layer, LayerTrace) for layer in trace.layers)
+    assert [layer.activation_function for layer in trace.layers] == ["tanh", "tanh", "softmax"]
+
+    # plain NumPy: forward, softmax, deltas, gradients
+    a = [X[0]]
+    nets = []
+    for i, (W, b) in enumerate(zip(clf.coefs_, clf.intercepts_)):
+        net = a[-1] @ W + b
+        nets.append(net)
+        if i < 2:
+            a.append(np.tanh(net))
+        else:
+            e = np.exp(net - net.max())
+            a.append(e / e.sum())
+    target = np.eye(3)[y[0]]
+    deltas = [a[-1] - target]
+    for i in (2, 1):
+        deltas.insert(0, (clf.coefs_[i] @ deltas[0]) * (1 - a[i] ** 2))
+    for i, layer in enumerate(trace.layers):
+        np.testing.assert_allclose(layer.net_input, nets[i], rtol=1e-12)
+        np.testing.assert_allclose(layer.activation, a[i + 1], rtol=1e-12)
+        np.testing.assert_allclose(layer.delta, deltas[i], rtol=1e-10, atol=1e-15)
+        gradient = np.outer(a[i], deltas[i]) + 0.01 * clf.coefs_[i]
+        np.testing.assert_allclose(layer.weight_gradient, gradient, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(layer.weight_change, -0.05 * gradient, rtol=1e-10, atol=1e-15)
+    assert trace.loss == pytest.approx(-np.log(a[-1][y[0]]), rel=1e-12)
+    # the text names every node
+    text = format_trace(trace)
+    for name in ("x1", "h1.1", "h2.3", "o3", "w1 ", "b10"):
+        assert name in text
+
+
+def test_trace_refuses_bad_input():
+    net, x, y = alice_example()
+    with pytest.raises(ValueError, match="2 features"):
+        trace_step(net, [1.0, 2.0, 3.0], y)
+    with pytest.raises(ValueError, match="1 outputs"):
+        trace_step(net, x, [1.0, 0.0])
+    with pytest.raises(ValueError, match="NaN"):
+        trace_step(net, [np.nan, 1.0], y)
