@@ -3,6 +3,7 @@ node-by-node algorithm compiled to native code with Numba."""
 
 from ._display import LossCurveDisplay
 from ._multilayer_perceptron import MLPClassifier, MLPRegressor
+from ._onnx import register_onnx_converters
 from ._trace import LayerTrace, StepTrace, trace_step
 
 __version__ = "0.1.0"
@@ -14,5 +15,6 @@ __all__ = [
     "MLPRegressor",
     "StepTrace",
     "__version__",
+    "register_onnx_converters",
     "trace_step",
 ]
