@@ -4,6 +4,7 @@ node-by-node algorithm compiled to native code with Numba."""
 from ._display import LossCurveDisplay
 from ._multilayer_perceptron import MLPClassifier, MLPRegressor
 from ._onnx import register_onnx_converters
+from ._persistence import SKOPS_TRUSTED_TYPES
 from ._trace import LayerTrace, StepTrace, trace_step
 
 __version__ = "0.1.0"
@@ -13,6 +14,7 @@ __all__ = [
     "LossCurveDisplay",
     "MLPClassifier",
     "MLPRegressor",
+    "SKOPS_TRUSTED_TYPES",
     "StepTrace",
     "__version__",
     "register_onnx_converters",
