@@ -381,9 +381,9 @@ def _alice_notes(trace):
         "The document: h1 = h2 = f(-3) = 0.0474, o1 = f(0.0948) = 0.524 "
         "(above: activation of h1, h2, o1).",
         "Its loss is the FULL squared error (1 - y_pred)^2, twice scikit-learn's half "
-        "squared error, so its derivatives are twice the gradients above:",
-        f"  dL/dw1 = 2 x {_number(w1)} = {2 * w1:.4f}   (the document: -0.952 x 0.249 x "
-        "-0.0904 = 0.0214, from factors rounded to 3 digits)",
+        "squared error,\nso its derivatives are twice the gradients above:",
+        f"  dL/dw1 = 2 x {_number(w1)} = {2 * w1:.4f}",
+        "  (the document: -0.952 x 0.249 x -0.0904 = 0.0214, from factors rounded to 3 digits)",
     ]
 
 
