@@ -4,7 +4,7 @@ The teaching trace (``numba_mlp.trace_step``): the forward pass, the deltas
 and the gradients of ONE example, computed by the very layer kernels that
 train (``forward.compute_net_input``, ``activations.activate_layer``,
 ``backward.compute_output_deltas``, ``backward.compute_hidden_deltas``,
-``backward.accumulate_gradient``, ``backward.finish_gradient``) and written
+``backward.compute_gradient``, ``backward.finish_gradient``) and written
 into buffers the caller reads afterwards, instead of being overwritten by
 the next batch.
 
@@ -20,14 +20,14 @@ of the opposite sign).
 import numpy as np
 
 from .activations import activate_layer
-from .backward import compute_hidden_deltas, compute_output_deltas, finish_gradient
+from .backward import (
+    compute_gradient,
+    compute_hidden_deltas,
+    compute_output_deltas,
+    finish_gradient,
+)
 from .forward import compute_net_input
 from .layout import biases_of, nodes_of, weights_of
-
-try:
-    from .backward import accumulate_gradient
-except ImportError:  # the kernel's earlier name
-    from .backward import compute_gradient as accumulate_gradient
 
 
 def trace_example(net, loss, params, inputs, targets, alpha, learning_rate, trace):
@@ -102,7 +102,7 @@ def trace_example(net, loss, params, inputs, targets, alpha, learning_rate, trac
         source = inputs if layer == 0 else nodes_of(activations, layer_units, 1, layer, 1)
         weight_grads = weights_of(gradients, layer_units, layer)
         bias_grads = biases_of(gradients, layer_units, layer)
-        accumulate_gradient(source, nodes_of(deltas, layer_units, 1, layer + 1, 1),
+        compute_gradient(source, nodes_of(deltas, layer_units, 1, layer + 1, 1),
                             weight_grads, bias_grads)
         finish_gradient(weights_of(params, layer_units, layer), weight_grads, bias_grads,
                         dtype.type(alpha), dtype.type(1.0))
