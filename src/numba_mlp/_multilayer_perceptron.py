@@ -33,12 +33,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from numba_mlp.kernels import predict_outputs
 
 from ._network import CHUNK_ROWS, make_data, make_net, make_work, pack
-from ._training import fit_lbfgs, fit_stochastic
+from ._training import NON_FINITE_MESSAGE, fit_lbfgs, fit_stochastic
 from ._validation import (
     check_fitted_shapes,
     check_hidden_layer_sizes,
     check_initial_weights,
     check_output_activation,
+    check_sparse_input,
 )
 
 _STOCHASTIC_SOLVERS = ["sgd", "adam"]
@@ -58,6 +59,26 @@ def _unchanged_on_error(estimator):
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
         raise
+
+
+def _division_error(sample_weight):
+    """The error for a division by zero inside a kernel (where NumPy gives inf).
+
+    Either a minibatch's sample weights sum to zero (scikit-learn raises
+    ZeroDivisionError there too), or an output activation underflowed to 0
+    under a loss that divides by it, e.g. Poisson (scikit-learn: non-finite
+    weights).
+    """
+    if sample_weight is not None and np.any(np.asarray(sample_weight) <= 0):
+        return ZeroDivisionError(
+            "Weights sum to zero, can't be normalized: the sample weights of a "
+            "minibatch sum to zero."
+        )
+    return ValueError(
+        f"{NON_FINITE_MESSAGE} (an output activation underflowed to 0 and the loss "
+        "divides by it; scale the inputs, e.g. with StandardScaler, or lower "
+        "learning_rate_init.)"
+    )
 
 
 class BaseMultilayerPerceptron(BaseEstimator):
@@ -148,9 +169,12 @@ class BaseMultilayerPerceptron(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, coefs_init=None,
              intercepts_init=None):
         with _unchanged_on_error(self):
-            return self._fit_unguarded(
-                X, y, sample_weight, incremental, coefs_init, intercepts_init
-            )
+            try:
+                return self._fit_unguarded(
+                    X, y, sample_weight, incremental, coefs_init, intercepts_init
+                )
+            except ZeroDivisionError as error:
+                raise _division_error(sample_weight) from error
 
     def _fit_unguarded(self, X, y, sample_weight, incremental, coefs_init, intercepts_init):
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
@@ -159,6 +183,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         )
 
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        X = check_sparse_input(X)
         n_samples, n_features = X.shape
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
@@ -253,7 +278,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
             and np.isfinite(X).all()
         ):
             return X
-        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        return check_sparse_input(
+            validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        )
 
     def _check_is_fitted(self):
         """``check_is_fitted``, answering at once for a fitted model."""
@@ -264,7 +291,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         """Output activations for X, by the forward kernel."""
         if check_input:
             X = self._validate_for_predict(X)
-        layer_units = [X.shape[1]] + [c.shape[1] for c in self.coefs_]
+        layer_units = [X.shape[1]] + [np.shape(c)[-1] if np.ndim(c) else 0 for c in self.coefs_]
         check_fitted_shapes(self, layer_units)
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         data = make_data(X, dtype)

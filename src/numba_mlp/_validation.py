@@ -9,6 +9,7 @@ runs (a kernel cannot raise on a wrong shape; it would read out of bounds).
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._network import check_layer_shapes
 
@@ -37,6 +38,47 @@ def check_hidden_layer_sizes(hidden_layer_sizes):
     if np.any(np.array(hidden_layer_sizes) <= 0):
         raise ValueError("hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes)
     return [int(size) for size in hidden_layer_sizes]
+
+
+def check_sparse_input(X):
+    """``X`` itself, or for sparse ``X`` a structure the sparse kernel can trust.
+
+    A CSR/CSC matrix whose index arrays point outside the matrix (built with
+    ``check=False`` or edited in place) would make the kernel read out of
+    bounds, so it is refused. Unsorted or duplicate indices are summed and
+    sorted in a copy (the caller's matrix is left alone), so such a matrix
+    gives exactly the result of its clean equivalent.
+    """
+    if not sp.issparse(X) or X.format not in ("csr", "csc"):
+        return X
+    n_major, n_minor = X.shape if X.format == "csr" else X.shape[::-1]
+    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
+    n_stored = int(indptr[-1]) if indptr.shape == (n_major + 1,) else -1
+    if (
+        n_stored < 0
+        or indptr[0] != 0
+        or np.any(np.diff(indptr) < 0)
+        or n_stored > min(indices.shape[0], np.asarray(X.data).shape[0])
+    ):
+        raise ValueError(
+            f"The sparse {X.format.upper()} matrix X is malformed: its index "
+            f"pointer (indptr) does not describe {n_major} rows of stored entries."
+        )
+    used = indices[:n_stored]
+    if n_stored and (used.min() < 0 or used.max() >= n_minor):
+        raise ValueError(
+            f"The sparse {X.format.upper()} matrix X is malformed: it stores an "
+            f"entry at index {int(used.min()) if used.min() < 0 else int(used.max())}, "
+            f"outside its {n_minor} {'columns' if X.format == 'csr' else 'rows'}."
+        )
+    # canonical: indices strictly increasing within each row (column for CSC)
+    increasing = np.diff(used) > 0
+    row_starts = indptr[1:-1]
+    increasing[row_starts[(row_starts > 0) & (row_starts < n_stored)] - 1] = True
+    if not increasing.all():
+        X = X.copy()
+        X.sum_duplicates()
+    return X
 
 
 def check_output_activation(loss, out_activation, n_outputs):
@@ -76,6 +118,15 @@ def check_initial_weights(coefs_init, intercepts_init, layer_units, dtype):
             )
         arrays = []
         for layer, array in enumerate(given):
+            try:
+                kind = np.asarray(array).dtype.kind
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{name}[{layer}] is not an array of numbers: {error}") from None
+            if kind not in "biuf":
+                raise ValueError(
+                    f"{name}[{layer}] has dtype {np.asarray(array).dtype}; give real "
+                    "numbers (float, int or bool), e.g. arrays like coefs_."
+                )
             try:
                 array = np.array(array, dtype=dtype, copy=True)
             except (TypeError, ValueError) as error:
