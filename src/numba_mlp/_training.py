@@ -120,6 +120,10 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
     )
     grads = np.empty_like(params)
     progress = EpochProgress(est, incremental)  # verbose lines or a tqdm bar
+    # weights and optimiser state before the running epoch, to go back to if
+    # Ctrl-C arrives (as KeyboardInterrupt) after its kernel has moved them
+    before_epoch = [np.empty_like(state) for state in _optimizer_buffers(params, optimizer)]
+    epoch_running = False
 
     try:
         est.n_iter_ = 0
@@ -127,6 +131,9 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
             if est.shuffle:
                 sample_idx = _shuffled(sample_idx, est._random_state)
 
+            for saved, state in zip(before_epoch, _optimizer_buffers(params, optimizer)):
+                np.copyto(saved, state)
+            epoch_running = True
             accumulated_loss = train_epoch(
                 problem.data,
                 problem.net,
@@ -152,6 +159,7 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
                 _raise_non_finite(f"weights became non-finite during epoch {est.n_iter_ + 1}")
 
             est.n_iter_ += 1
+            epoch_running = False
             est.loss_ = accumulated_loss / n_samples
 
             est.t_ += n_samples
@@ -192,6 +200,9 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
                     ConvergenceWarning,
                 )
     except KeyboardInterrupt:
+        if epoch_running:  # keep the weights of the last completed epoch
+            for saved, state in zip(before_epoch, _optimizer_buffers(params, optimizer)):
+                np.copyto(state, saved)
         warnings.warn("Training interrupted by user.")
     finally:
         progress.close()
@@ -202,6 +213,11 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
         est.intercepts_ = est._best_intercepts
     else:
         est.coefs_, est.intercepts_ = unpack(params, layer_units)
+
+
+def _optimizer_buffers(params, optimizer):
+    """The arrays an epoch kernel changes: weights, moments, Adam's step count."""
+    return (params, optimizer.first_moments, optimizer.second_moments, optimizer.step)
 
 
 def _shuffled(sample_idx, random_state):

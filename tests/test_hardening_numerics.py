@@ -1,0 +1,343 @@
+"""Numerical faults: overflow-safe kernels, divergence, Ctrl-C during fit.
+
+- Large-magnitude net inputs (up to 1e300) give finite outputs, losses and
+  gradients wherever those are mathematically finite: the stable logistic,
+  the max-shifted softmax and the clipped log of the log loss. Checked on
+  the public kernels against the NumPy reference (tests/reference.py).
+- Divergence is caught in the epoch it happens: training stops right after
+  the first epoch whose loss or weights are not finite, with scikit-learn's
+  "Solver produced non-finite parameter weights" ValueError.
+- KeyboardInterrupt during a stochastic fit keeps the weights of the last
+  completed epoch and warns "Training interrupted by user." (scikit-learn's
+  warning), whether it arrives before an epoch's kernel runs or just after
+  it returns (where a real Ctrl-C lands: Python handles the signal once the
+  GIL-free kernel is back). L-BFGS lets it through, as scikit-learn does,
+  and the estimator is left as it was.
+"""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import numba_mlp._training as training
+import reference as ref
+from numba_mlp import MLPClassifier, MLPRegressor
+from test_kernels import assert_close, kernel_loss_grad, kernel_predict, make_problem
+
+NON_FINITE = "^Solver produced non-finite parameter weights"
+
+# ---------------------------------------------------------------------------
+# overflow-safe activations and losses (kernels vs the reference)
+# ---------------------------------------------------------------------------
+
+# (hidden, output, loss) pairs whose loss and gradient stay finite however
+# large the output net inputs are: bounded outputs, clipped logs.
+BOUNDED = [
+    (hidden, output, loss)
+    for hidden, output, loss in ref.COMBINATIONS
+    if output in ("logistic", "softmax") and loss in ("log_loss", "squared_error")
+]
+
+
+def _huge_problem(hidden, output, loss, scale, seed=0):
+    """A problem whose output-layer net inputs reach about +-``scale``."""
+    units = [3, 4, 3]
+    # alpha=0: the L2 term of weights near 1e300 is itself beyond float64
+    problem, _ = make_problem(hidden, output, loss, seed=seed, units=units, n=6, alpha=0.0)
+    rng = np.random.default_rng(seed)
+    # bounded hidden activations for tanh/logistic; scale the output layer
+    problem["coefs"][-1] = rng.uniform(-1.0, 1.0, size=(4, 3)) * scale / 8
+    problem["intercepts"][-1] = rng.uniform(-1.0, 1.0, size=3) * scale / 8
+    if hidden in ("relu", "identity"):  # keep hidden activations O(1)
+        problem["X"] = problem["X"] / (1.0 + np.abs(problem["X"]).max())
+    return problem, ref.pack(problem["coefs"], problem["intercepts"])
+
+
+@pytest.mark.parametrize("scale", [1e3, 1e30, 1e150])
+@pytest.mark.parametrize("hidden,output,loss", BOUNDED, ids=["-".join(c) for c in BOUNDED])
+def test_huge_net_inputs_give_finite_outputs_losses_and_gradients(hidden, output, loss, scale):
+    problem, params = _huge_problem(hidden, output, loss, scale)
+    with np.errstate(over="ignore", invalid="ignore"):
+        coefs, intercepts = problem["coefs"], problem["intercepts"]
+        expected_out = ref.forward(problem["X"], coefs, intercepts, hidden, output)[-1]
+    out = kernel_predict(problem, params)
+    assert np.isfinite(out).all()
+    assert ((out >= 0) & (out <= 1)).all()
+    assert_close(out, expected_out, rtol=1e-12)
+    if output == "softmax":
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-12)
+    # the largest net inputs really saturate the outputs
+    assert (out == 0.0).any() or (out == 1.0).any() or scale < 1e30
+    _assert_finite_and_as_reference(problem, params)
+
+
+def _assert_finite_and_as_reference(problem, params):
+    hidden, output, loss = problem["hidden"], problem["output"], problem["loss"]
+    coefs, intercepts = ref.unpack(params, problem["units"])
+
+    value, grads = kernel_loss_grad(problem, params)
+    assert np.isfinite(value) and np.isfinite(grads).all()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        expected_loss, coef_grads, intercept_grads = ref.loss_and_gradient(
+            problem["X"], problem["y"], problem["sw"], coefs, intercepts, hidden, output,
+            loss, problem["alpha"])
+    np.testing.assert_allclose(value, expected_loss, rtol=1e-10)
+    assert_close(grads, ref.pack(coef_grads, intercept_grads), rtol=1e-10)
+
+
+@pytest.mark.parametrize("hidden,output,loss",
+                         [c for c in BOUNDED if c[0] in ("identity", "relu")],
+                         ids=["-".join(c) for c in BOUNDED if c[0] in ("identity", "relu")])
+def test_net_inputs_of_1e300_from_huge_inputs(hidden, output, loss):
+    # X ~ 1e300 and weights O(1): hidden (identity/relu) activations and the
+    # output net inputs reach ~1e300, the outputs saturate, nothing overflows
+    problem, params = make_problem(hidden, output, loss, seed=5, units=[3, 4, 3], n=6)
+    problem["X"] = np.where(problem["X"] > 0, 1e300, -1e300)
+    out = kernel_predict(problem, params)
+    assert np.isfinite(out).all() and ((out == 0.0) | (out == 1.0)).any()
+    _assert_finite_and_as_reference(problem, params)
+
+
+@pytest.mark.parametrize("hidden", ["tanh", "logistic"])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_saturated_hidden_nodes_stay_finite(hidden, sign):
+    # hidden net inputs of +-1e300: tanh -> +-1, logistic -> 0 or 1 (no exp overflow)
+    problem, params = make_problem(hidden, "identity", "squared_error", seed=2,
+                                   units=[3, 4, 2], n=5)
+    problem["X"] = sign * 1e300 * np.sign(problem["X"])
+    value, grads = kernel_loss_grad(problem, params)
+    assert np.isfinite(value) and np.isfinite(grads).all()
+    out = kernel_predict(problem, params)
+    assert np.isfinite(out).all()
+
+
+def test_log_loss_of_certain_wrong_prediction_is_clipped_not_infinite():
+    # logistic output exactly 1.0 for a target 0: -log(eps), finite
+    problem, _ = _huge_problem("tanh", "logistic", "log_loss", 1e150, seed=3)
+    problem["y"][:] = 1.0 - (kernel_predict(problem, ref.pack(problem["coefs"],
+                                                                problem["intercepts"])) > 0.5)
+    params = ref.pack(problem["coefs"], problem["intercepts"])
+    value, grads = kernel_loss_grad(problem, params)
+    eps = np.finfo(np.float64).eps
+    assert np.isfinite(value) and value >= 0.9 * -np.log(eps)
+    assert np.isfinite(grads).all()
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "The Poisson loss y log(y / a) is computed from the activation a = exp(net); "
+    "for net < -745, a underflows to 0 although the loss y (log y - net) + a - y is "
+    "finite. The estimators report this as non-finite weights (see "
+    "test_hardening_bad_inputs 'huge-X-poisson'); a kernel computing the loss "
+    "from net would make this pass."))
+def test_poisson_loss_with_underflowing_exp_output_is_finite():
+    # logistic hidden activations are in (0, 1): output net inputs below -500
+    problem, params = make_problem("logistic", "exp", "poisson", seed=4, units=[3, 4, 1], n=5)
+    problem["coefs"][-1][:] = -500.0
+    problem["intercepts"][-1][:] = -500.0
+    params = ref.pack(problem["coefs"], problem["intercepts"])
+    value, grads = kernel_loss_grad(problem, params)
+    assert np.isfinite(value) and np.isfinite(grads).all()
+
+
+# ---------------------------------------------------------------------------
+# divergence is caught in the epoch it happens
+# ---------------------------------------------------------------------------
+
+_rng = np.random.RandomState(0)
+X = _rng.randn(80, 5)
+Y_REG = X @ _rng.randn(5) + 0.1 * _rng.randn(80)
+Y_CLF = (Y_REG > 0).astype(int)
+
+
+class EpochSpy:
+    """Wraps the epoch kernel: records each epoch's loss and weights' finiteness;
+    optionally raises KeyboardInterrupt on call ``interrupt_at`` (before or
+    after the real kernel ran)."""
+
+    def __init__(self, interrupt_at=None, after_kernel=False):
+        self.kernel = training.train_epoch
+        self.calls = []
+        self.interrupt_at = interrupt_at
+        self.after_kernel = after_kernel
+
+    def __call__(self, *args):
+        call = len(self.calls) + 1
+        if call == self.interrupt_at and not self.after_kernel:
+            self.calls.append(None)
+            raise KeyboardInterrupt
+        loss = self.kernel(*args)
+        self.calls.append((loss, bool(np.isfinite(args[9]).all())))
+        if call == self.interrupt_at:
+            raise KeyboardInterrupt
+        return loss
+
+
+DIVERGING = [
+    ("reg", dict(solver="sgd", learning_rate_init=0.5, momentum=0.9), 30.0),
+    ("reg", dict(solver="sgd", learning_rate_init=5.0, momentum=0.0), 1.0),
+    ("reg", dict(solver="adam", learning_rate_init=1e3), 1e150),
+    ("clf", dict(solver="sgd", learning_rate_init=1e3), 1e150),
+    ("clf", dict(solver="adam", learning_rate_init=1.0), 1e300),
+]
+
+
+@pytest.mark.parametrize("kind, params, scale", DIVERGING)
+def test_divergence_stops_training_in_the_epoch_it_happens(kind, params, scale, monkeypatch):
+    spy = EpochSpy()
+    monkeypatch.setattr(training, "train_epoch", spy)
+    cls, y = (MLPRegressor, Y_REG) if kind == "reg" else (MLPClassifier, Y_CLF)
+    est = cls(hidden_layer_sizes=(8,), max_iter=300, random_state=0, tol=0.0,
+              n_iter_no_change=1000, **params)
+    with pytest.raises(ValueError, match=NON_FINITE) as excinfo:
+        est.fit(X * scale, y)
+    first_bad = next(i for i, (loss, finite) in enumerate(spy.calls, 1)
+                     if not (np.isfinite(loss) and finite))
+    assert first_bad == len(spy.calls), "training went on after the loss or weights blew up"
+    assert re.search(rf"during epoch {first_bad}\b", str(excinfo.value)), str(excinfo.value)
+    assert not hasattr(est, "coefs_")
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_lbfgs_divergence_raises_scikit_learns_error(kind):
+    cls, y = (MLPRegressor, Y_REG) if kind == "reg" else (MLPClassifier, Y_CLF)
+    est = cls(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50, random_state=0)
+    with pytest.raises(ValueError, match=NON_FINITE):
+        est.fit(X * 1e300, y)
+    assert not hasattr(est, "coefs_")
+
+
+def test_divergence_with_early_stopping_raises_too():
+    # scikit-learn may hand back the best earlier weights; numba-mlp stops at once
+    est = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=0.5,
+                       early_stopping=True, max_iter=300, random_state=0)
+    with pytest.raises(ValueError, match=NON_FINITE):
+        est.fit(X * 30.0, Y_REG)
+
+
+# ---------------------------------------------------------------------------
+# KeyboardInterrupt
+# ---------------------------------------------------------------------------
+
+INTERRUPT_CASES = [
+    ("clf", dict(solver="adam")),
+    ("clf", dict(solver="sgd", momentum=0.9)),
+    ("reg", dict(solver="adam")),
+    ("reg", dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.05)),
+    ("clf", dict(solver="adam", early_stopping=True)),
+    ("reg", dict(solver="sgd", batch_size=7, shuffle=False)),
+]
+
+
+def _fit(kind, params, **kw):
+    cls, y = (MLPRegressor, Y_REG) if kind == "reg" else (MLPClassifier, Y_CLF)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cls(hidden_layer_sizes=(6, 4), random_state=0, **{**params, **kw}).fit(X, y)
+
+
+@pytest.mark.parametrize("after_kernel", [False, True], ids=["before-kernel", "after-kernel"])
+@pytest.mark.parametrize("kind, params", INTERRUPT_CASES)
+def test_keyboard_interrupt_keeps_the_last_completed_epoch(kind, params, after_kernel,
+                                                           monkeypatch):
+    two_epochs = _fit(kind, params, max_iter=2)
+    spy = EpochSpy(interrupt_at=3, after_kernel=after_kernel)
+    monkeypatch.setattr(training, "train_epoch", spy)
+    cls, y = (MLPRegressor, Y_REG) if kind == "reg" else (MLPClassifier, Y_CLF)
+    est = cls(hidden_layer_sizes=(6, 4), random_state=0, max_iter=20, **params)
+    with pytest.warns(UserWarning, match="^Training interrupted by user.$"):
+        est.fit(X, y)
+    assert len(spy.calls) == 3
+    assert est.n_iter_ == 2
+    assert est.loss_curve_ == two_epochs.loss_curve_
+    for got, want in zip(est.coefs_ + est.intercepts_,
+                         two_epochs.coefs_ + two_epochs.intercepts_):
+        assert_array_equal(got, want)
+    assert_array_equal(est.predict(X), two_epochs.predict(X))
+    # and the interrupted model trains on normally
+    monkeypatch.setattr(training, "train_epoch", spy.kernel)
+    est.set_params(warm_start=True, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    assert all(np.isfinite(c).all() for c in est.coefs_)
+
+
+@pytest.mark.parametrize("after_kernel", [False, True], ids=["before-kernel", "after-kernel"])
+def test_keyboard_interrupt_in_partial_fit_keeps_the_previous_weights(after_kernel,
+                                                                      monkeypatch):
+    est = MLPClassifier(hidden_layer_sizes=(6,), random_state=0)
+    est.partial_fit(X, Y_CLF, classes=[0, 1])
+    before = [a.copy() for a in est.coefs_ + est.intercepts_]
+    adam_step = est._optimizer.step.copy()
+    monkeypatch.setattr(training, "train_epoch",
+                        EpochSpy(interrupt_at=1, after_kernel=after_kernel))
+    with pytest.warns(UserWarning, match="Training interrupted by user."):
+        est.partial_fit(X, Y_CLF)
+    for got, want in zip(est.coefs_ + est.intercepts_, before):
+        assert_array_equal(got, want)
+    assert_array_equal(est._optimizer.step, adam_step)
+
+
+@pytest.mark.parametrize("fitted", [False, True])
+def test_keyboard_interrupt_in_lbfgs_propagates_and_changes_nothing(fitted, monkeypatch):
+    est = MLPRegressor(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=30, random_state=0)
+    if fitted:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, Y_REG)
+    before = [a.copy() for a in est.coefs_] if fitted else None
+    kernel, calls = training.loss_and_gradient, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return kernel(*args)
+
+    monkeypatch.setattr(training, "loss_and_gradient", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, Y_REG)
+    if fitted:
+        for got, want in zip(est.coefs_, before):
+            assert_array_equal(got, want)
+    else:
+        assert not hasattr(est, "coefs_")
+
+
+SIGINT_SCRIPT = r"""
+import os, signal, threading, warnings
+import numpy as np
+from numba_mlp import MLPClassifier
+
+rng = np.random.RandomState(0)
+X = rng.randn(2000, 20); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+params = dict(hidden_layer_sizes=(32,), random_state=0, tol=0.0, n_iter_no_change=10**6)
+MLPClassifier(max_iter=1, **params).fit(X[:50], y[:50])  # load the kernels first
+
+timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+timer.start()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    est = MLPClassifier(max_iter=10**6, **params).fit(X, y)
+assert any(str(w.message) == "Training interrupted by user." for w in caught)
+assert 0 < est.n_iter_ < 10**6 and len(est.loss_curve_) == est.n_iter_
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    again = MLPClassifier(max_iter=est.n_iter_, **params).fit(X, y)
+assert again.loss_curve_ == est.loss_curve_
+for a, b in zip(est.coefs_ + est.intercepts_, again.coefs_ + again.intercepts_):
+    assert np.array_equal(a, b)
+print("EPOCHS", est.n_iter_)
+"""
+
+
+def test_real_ctrl_c_keeps_the_last_completed_epoch(run_python):
+    # A real SIGINT (in a child process: it must not reach pytest): it lands
+    # while an epoch kernel runs, and the weights are still those of the
+    # epochs that loss_curve_ reports.
+    result = run_python(SIGINT_SCRIPT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "EPOCHS" in result.stdout
