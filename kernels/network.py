@@ -149,10 +149,13 @@ def finish_gradients(net, params, grads, alpha, total_weight):
 
 @kernel
 def total_weight_of(sample_weight, rows, n_rows):
-    """Sum of the sample weights of ``rows[:n_rows]``."""
+    """Sum of the sample weights of ``rows[:n_rows]``; raises if it is zero
+    (as scikit-learn's weighted average does: nothing can be averaged)."""
     total = 0.0
     for s in range(n_rows):
         total += sample_weight[rows[s]]
+    if total == 0.0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     return total
 
 
