@@ -1,0 +1,264 @@
+"""The JIT cache, and the kernels as plain Python.
+
+Each test runs fresh interpreters (Numba's cache is per process):
+
+- a copy of the installed package in a directory Numba cannot write to
+  still works: Numba falls back to the user-wide cache directory (here a
+  private XDG_CACHE_HOME), or to NUMBA_CACHE_DIR when set, and the second
+  process loads every kernel from there instead of compiling again;
+- two processes compiling the same kernels at once into one fresh
+  NUMBA_CACHE_DIR both succeed, with the same weights, and leave a cache a
+  third process loads;
+- with NUMBA_DISABLE_JIT=1 (the kernels run as plain Python) the kernel and
+  textbook tests pass and fits give the jitted run's weights.
+
+The real repository is never made read-only: the tests work on copies.
+"""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import numba_mlp
+import numba_mlp.kernels
+
+TESTS = Path(__file__).resolve().parent
+
+FIT_SCRIPT = r"""
+import hashlib, json, sys, warnings
+import numpy as np, scipy.sparse as sp
+warnings.simplefilter("ignore")
+import numba_mlp, numba_mlp.kernels as kernels
+from numba_mlp import MLPClassifier, MLPRegressor
+
+rng = np.random.RandomState(0)
+X = rng.randn(60, 4); y = (X[:, 0] > 0).astype(int); yr = X @ [1.0, -1.0, 0.5, 0.0]
+fits = [
+    MLPClassifier(hidden_layer_sizes=(5,), max_iter=4, random_state=0).fit(X, y),
+    MLPRegressor(hidden_layer_sizes=(4, 3), solver="sgd", max_iter=4, random_state=0).fit(
+        sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0)), yr),
+    MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=5, random_state=0).fit(X, yr),
+]
+digest = hashlib.sha256()
+for est in fits:
+    for a in est.coefs_ + est.intercepts_:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    est.predict(X)
+stats = [kernels.train_epoch.stats, kernels.loss_and_gradient.stats,
+         kernels.predict_outputs.stats]
+print(json.dumps({
+    "kernels_file": kernels.__file__,
+    "cache_paths": sorted({s.cache_path for s in stats}),
+    "hits": sum(sum(s.cache_hits.values()) for s in stats),
+    "misses": sum(sum(s.cache_misses.values()) for s in stats),
+    "weights": digest.hexdigest(),
+}))
+"""
+
+
+def _report(result):
+    assert result.returncode == 0, (result.returncode, result.stdout[-2000:],
+                                    result.stderr[-4000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _copy_package(root):
+    """The installed numba_mlp (kernels included), without any cache, in ``root``."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc")
+    package = Path(numba_mlp.__file__).parent
+    kernels = Path(numba_mlp.kernels.__file__).parent
+    target = Path(root) / "numba_mlp"
+    shutil.copytree(package, target, ignore=shutil.ignore_patterns(
+        "__pycache__", "*.pyc", "*.nbi", "*.nbc", "kernels"))
+    shutil.copytree(kernels, target / "kernels", ignore=ignore)
+    return target
+
+
+def _make_read_only(path):
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o444)
+        os.chmod(dirpath, 0o555)
+
+
+def _cache_files(path):
+    return [p for p in Path(path).rglob("*") if p.suffix in (".nbi", ".nbc")]
+
+
+def _env(copy_root, **extra):
+    env = {"PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1",
+           "NUMBA_CACHE_DIR": None}
+    env.update(extra)
+    return env
+
+
+def test_package_whose_pycache_cannot_be_created_uses_the_user_cache(run_python, tmp_path):
+    # kernels/__pycache__ is a file: Numba cannot make its in-tree cache there
+    # (this works even for root, whom permission bits do not stop)
+    copy = _copy_package(tmp_path / "site")
+    (copy / "kernels" / "__pycache__").write_text("not a directory")
+    xdg = tmp_path / "xdg-cache"
+    env = _env(tmp_path / "site", XDG_CACHE_HOME=xdg, HOME=tmp_path / "home")
+
+    first = _report(run_python(FIT_SCRIPT, env=env))
+    assert first["kernels_file"].startswith(str(copy))
+    assert first["misses"] > 0
+    assert all(p.startswith(str(xdg)) for p in first["cache_paths"]), first["cache_paths"]
+    assert _cache_files(xdg) and not _cache_files(copy)
+
+    second = _report(run_python(FIT_SCRIPT, env=env))
+    assert second["misses"] == 0 and second["hits"] > 0  # loaded, not compiled
+    assert second["weights"] == first["weights"]
+
+
+def test_read_only_package_with_numba_cache_dir(run_python, tmp_path):
+    copy = _copy_package(tmp_path / "site")
+    (copy / "kernels" / "__pycache__").write_text("not a directory")
+    cache = tmp_path / "numba-cache"
+    env = _env(tmp_path / "site", NUMBA_CACHE_DIR=cache)
+    report = _report(run_python(FIT_SCRIPT, env=env))
+    assert all(p.startswith(str(cache)) for p in report["cache_paths"])
+    assert _cache_files(cache) and not _cache_files(copy)
+
+
+def _without_root_privileges():
+    """Command prefix under which permission bits bind this process's children.
+
+    Root ignores them (CAP_DAC_OVERRIDE); ``setpriv`` starts the child
+    without that capability. None if that cannot be arranged.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+def test_really_read_only_package_directory(tmp_path):
+    """The copy's files and directories are read-only (modes 444 and 555)."""
+    prefix = _without_root_privileges()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permission bits cannot bind")
+    copy = _copy_package(tmp_path / "site")
+    xdg = tmp_path / "xdg-cache"
+    env = dict(os.environ)
+    env.pop("NUMBA_CACHE_DIR", None)
+    env.pop("NUMBA_DISABLE_JIT", None)
+    env.update(PYTHONPATH=str(tmp_path / "site"), PYTHONDONTWRITEBYTECODE="1",
+               XDG_CACHE_HOME=str(xdg), HOME=str(tmp_path))
+
+    def run(code):
+        return subprocess.run(prefix + [sys.executable, "-c", code], env=env,
+                              cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
+
+    _make_read_only(tmp_path / "site")
+    try:
+        probe = run(f"open({str(copy / 'kernels' / 'probe')!r}, 'w')")
+        if probe.returncode == 0 or "PermissionError" not in probe.stderr:
+            pytest.skip("could not drop the privilege to ignore permission bits")
+        first = _report(run(FIT_SCRIPT))
+        assert first["kernels_file"].startswith(str(copy))
+        assert first["misses"] > 0
+        assert all(p.startswith(str(xdg)) for p in first["cache_paths"]), first
+        second = _report(run(FIT_SCRIPT))
+        assert second["misses"] == 0 and second["hits"] > 0
+        assert second["weights"] == first["weights"]
+        assert not _cache_files(copy)
+    finally:
+        for dirpath, _, _ in os.walk(tmp_path / "site"):
+            os.chmod(dirpath, stat.S_IRWXU)
+
+
+def test_two_processes_compile_into_one_fresh_cache_at_once(tmp_path):
+    cache = tmp_path / "numba-cache"
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    children = [
+        subprocess.Popen([sys.executable, "-c", FIT_SCRIPT], env=env, cwd=str(tmp_path),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    reports = []
+    for child in children:
+        out, err = child.communicate(timeout=900)
+        assert child.returncode == 0, err[-4000:]
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    assert reports[0]["weights"] == reports[1]["weights"]
+    assert all(r["misses"] > 0 for r in reports)  # both really compiled
+    third = subprocess.run([sys.executable, "-c", FIT_SCRIPT], env=env, cwd=str(tmp_path),
+                           capture_output=True, text=True, timeout=600)
+    report = _report(third)
+    assert report["misses"] == 0 and report["hits"] > 0
+    assert report["weights"] == reports[0]["weights"]
+
+
+# ---------------------------------------------------------------------------
+# NUMBA_DISABLE_JIT=1: the kernels are valid Python
+# ---------------------------------------------------------------------------
+
+WEIGHTS_SCRIPT = r"""
+import sys, warnings
+import numpy as np, scipy.sparse as sp
+warnings.simplefilter("ignore")
+from numba_mlp import MLPClassifier, MLPRegressor
+
+rng = np.random.RandomState(0)
+X = rng.randn(40, 3); y = np.arange(40) % 3; yr = X @ [1.0, -1.0, 0.5]
+Xs = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0))
+fits = {
+    "clf-adam": MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y),
+    "reg-sgd-sparse": MLPRegressor(hidden_layer_sizes=(3, 2), solver="sgd", max_iter=3,
+                                   batch_size=16, random_state=0).fit(Xs, yr),
+    "clf-lbfgs": MLPClassifier(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=5,
+                               random_state=0).fit(X, y),
+    "reg-float32-poisson": MLPRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=3,
+                                        random_state=0).fit(X.astype(np.float32),
+                                                            np.exp(yr / 4)),
+}
+arrays = {}
+for name, est in fits.items():
+    for i, a in enumerate(est.coefs_ + est.intercepts_):
+        arrays[f"{name}/{i}"] = a
+    arrays[f"{name}/predict"] = est.predict(X[:7].astype(est.coefs_[0].dtype))
+np.savez(sys.argv[1], **arrays)
+"""
+
+
+def _weights(run_python, tmp_path, name, disable_jit):
+    out = tmp_path / f"{name}.npz"
+    code = f"import sys; sys.argv = ['x', {str(out)!r}]\n" + WEIGHTS_SCRIPT
+    env = {"NUMBA_DISABLE_JIT": "1"} if disable_jit else {}
+    result = run_python(code, env=env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return dict(np.load(out))
+
+
+def test_pure_python_kernels_give_the_jitted_weights(run_python, tmp_path):
+    jitted = _weights(run_python, tmp_path, "jitted", disable_jit=False)
+    python = _weights(run_python, tmp_path, "python", disable_jit=True)
+    assert jitted.keys() == python.keys()
+    for key in jitted:
+        assert jitted[key].dtype == python[key].dtype, key
+        # the compiled kernels may fuse multiply-adds (fastmath 'contract')
+        rtol = 1e-4 if jitted[key].dtype == np.float32 else 1e-10
+        np.testing.assert_allclose(python[key], jitted[key], rtol=rtol,
+                                   atol=rtol * 1e-2, err_msg=key)
+
+
+def test_kernel_and_textbook_tests_pass_without_jit(run_python):
+    # the kernel tests (reference, finite differences, sparse, float32,
+    # optimisers) and the handouts' worked examples, on the kernels as Python
+    files = [str(TESTS / "test_kernels.py"), str(TESTS / "test_textbook.py")]
+    result = run_python(
+        f"import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', "
+        f"*{files!r}]))", env={"NUMBA_DISABLE_JIT": "1"}, cwd=TESTS.parent)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert " passed" in result.stdout and " failed" not in result.stdout
