@@ -33,7 +33,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from numba_mlp.kernels import predict_outputs
 
 from ._network import CHUNK_ROWS, make_data, make_net, make_work, pack
-from ._training import NON_FINITE_MESSAGE, fit_lbfgs, fit_stochastic
+from ._training import fit_lbfgs, fit_stochastic
 from ._validation import (
     check_fitted_shapes,
     check_hidden_layer_sizes,
@@ -59,26 +59,6 @@ def _unchanged_on_error(estimator):
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
         raise
-
-
-def _division_error(sample_weight):
-    """The error for a division by zero inside a kernel (where NumPy gives inf).
-
-    Either a minibatch's sample weights sum to zero (scikit-learn raises
-    ZeroDivisionError there too), or an output activation underflowed to 0
-    under a loss that divides by it, e.g. Poisson (scikit-learn: non-finite
-    weights).
-    """
-    if sample_weight is not None and np.any(np.asarray(sample_weight) <= 0):
-        return ZeroDivisionError(
-            "Weights sum to zero, can't be normalized: the sample weights of a "
-            "minibatch sum to zero."
-        )
-    return ValueError(
-        f"{NON_FINITE_MESSAGE} (an output activation underflowed to 0 and the loss "
-        "divides by it; scale the inputs, e.g. with StandardScaler, or lower "
-        "learning_rate_init.)"
-    )
 
 
 class BaseMultilayerPerceptron(BaseEstimator):
@@ -169,12 +149,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, coefs_init=None,
              intercepts_init=None):
         with _unchanged_on_error(self):
-            try:
-                return self._fit_unguarded(
-                    X, y, sample_weight, incremental, coefs_init, intercepts_init
-                )
-            except ZeroDivisionError as error:
-                raise _division_error(sample_weight) from error
+            return self._fit_unguarded(
+                X, y, sample_weight, incremental, coefs_init, intercepts_init
+            )
 
     def _fit_unguarded(self, X, y, sample_weight, incremental, coefs_init, intercepts_init):
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
