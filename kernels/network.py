@@ -35,6 +35,8 @@ def input_rows(data, work, rows, n_rows):
     inputs = work[0]
     if are_consecutive(rows, n_rows):
         return X[rows[0] : rows[0] + n_rows]
+    if inputs.shape[0] < n_rows or inputs.shape[1] != X.shape[1]:
+        raise ValueError("the gather buffer cannot hold this batch of samples")
     gather_rows(X, rows, n_rows, inputs)
     return inputs[:n_rows]
 

@@ -278,7 +278,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             data,
             make_net(layer_units, self.activation, self.out_activation_),
             pack(self.coefs_, self.intercepts_, dtype),
-            make_work(layer_units, max_rows, dtype, data[4]),
+            make_work(layer_units, max_rows, dtype, gather=False, backward=False),
             outputs,
         )
         return outputs

@@ -12,8 +12,9 @@ import scipy.sparse as sp
 
 from numba_mlp.kernels.codes import ACTIVATION_CODES
 
-#: Samples per chunk when predicting: bounds the buffers for any number of samples.
-CHUNK_ROWS = 512
+#: Samples per chunk when predicting: large enough for efficient matrix
+#: products, small enough to bound the buffers whatever the number of samples.
+CHUNK_ROWS = 4096
 
 
 def pack(coefs, intercepts, dtype):
@@ -108,13 +109,17 @@ def make_data(X, dtype):
     )
 
 
-def make_work(layer_units, max_rows, dtype, sparse_input):
-    """The ``work`` tuple: buffers for ``max_rows`` samples at a time."""
+def make_work(layer_units, max_rows, dtype, gather=True, backward=True):
+    """The ``work`` tuple: buffers for ``max_rows`` samples at a time.
+
+    ``gather=False`` when the dense rows will always be consecutive (predict,
+    L-BFGS) or the input is sparse: the kernels then read X in place and the
+    gather buffer is left empty. ``backward=False`` when no delta is needed.
+    """
     node_count = max_rows * int(sum(layer_units[1:]))
-    n_inputs = 0 if sparse_input else layer_units[0]
     return (
-        np.empty((max_rows, n_inputs), dtype=dtype),
+        np.empty((max_rows if gather else 0, layer_units[0]), dtype=dtype),
         np.empty(node_count, dtype=dtype),
-        np.empty(node_count, dtype=dtype),
+        np.empty(node_count if backward else 0, dtype=dtype),
         int(max_rows),
     )

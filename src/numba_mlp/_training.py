@@ -41,7 +41,8 @@ def _raise_non_finite(what):
 class _Problem:
     """What every kernel call of one fit shares: data, targets, weights, network."""
 
-    def __init__(self, estimator, X, y, sample_weight, layer_units, dtype, max_rows):
+    def __init__(self, estimator, X, y, sample_weight, layer_units, dtype, max_rows,
+                 consecutive_rows=False):
         self.data = make_data(X, dtype)
         self.targets = np.ascontiguousarray(y, dtype=dtype)
         n_samples = X.shape[0]
@@ -54,7 +55,10 @@ class _Problem:
         self.loss = LOSS_CODES[estimator.loss]
         self.alpha = float(estimator.alpha)
         self.eps = float(np.finfo(dtype).eps)
-        self.work = make_work(layer_units, max_rows, dtype, self.data[4])
+        sparse_input = self.data[4]
+        self.work = make_work(
+            layer_units, max_rows, dtype, gather=not (sparse_input or consecutive_rows)
+        )
 
 
 def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
@@ -260,7 +264,9 @@ def fit_lbfgs(est, X, y, sample_weight, layer_units, dtype):
     """Minimise the full-batch loss with scipy's L-BFGS-B; set fitted attributes."""
     n_samples = X.shape[0]
     # one batch of all samples, as scikit-learn's L-BFGS uses (and the same memory)
-    problem = _Problem(est, X, y, sample_weight, layer_units, dtype, n_samples)
+    problem = _Problem(
+        est, X, y, sample_weight, layer_units, dtype, n_samples, consecutive_rows=True
+    )
     rows = np.arange(n_samples, dtype=np.int64)
     params = np.empty(0, dtype=dtype)
     grads = None
