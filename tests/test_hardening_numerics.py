@@ -15,7 +15,9 @@
   and the estimator is left as it was.
 """
 
+import pickle
 import re
+import signal
 import warnings
 
 import numpy as np
@@ -154,8 +156,9 @@ Y_CLF = (Y_REG > 0).astype(int)
 
 class EpochSpy:
     """Wraps the epoch kernel: records each epoch's loss and weights' finiteness;
-    optionally raises KeyboardInterrupt on call ``interrupt_at`` (before or
-    after the real kernel ran)."""
+    optionally interrupts call ``interrupt_at``: before the real kernel runs by
+    raising KeyboardInterrupt, or after it by sending a real SIGINT (Ctrl-C),
+    which training holds back until the epoch is counted."""
 
     def __init__(self, interrupt_at=None, after_kernel=False):
         self.kernel = training.train_epoch
@@ -171,7 +174,7 @@ class EpochSpy:
         loss = self.kernel(*args)
         self.calls.append((loss, bool(np.isfinite(args[9]).all())))
         if call == self.interrupt_at:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
         return loss
 
 
@@ -242,7 +245,10 @@ def _fit(kind, params, **kw):
 @pytest.mark.parametrize("kind, params", INTERRUPT_CASES)
 def test_keyboard_interrupt_keeps_the_last_completed_epoch(kind, params, after_kernel,
                                                            monkeypatch):
-    two_epochs = _fit(kind, params, max_iter=2)
+    # Ctrl-C before the third epoch's kernel keeps two epochs; during it, the
+    # third epoch finishes and counts
+    completed = 3 if after_kernel else 2
+    two_epochs = _fit(kind, params, max_iter=completed)
     spy = EpochSpy(interrupt_at=3, after_kernel=after_kernel)
     monkeypatch.setattr(training, "train_epoch", spy)
     cls, y = (MLPRegressor, Y_REG) if kind == "reg" else (MLPClassifier, Y_CLF)
@@ -250,7 +256,7 @@ def test_keyboard_interrupt_keeps_the_last_completed_epoch(kind, params, after_k
     with pytest.warns(UserWarning, match="^Training interrupted by user.$"):
         est.fit(X, y)
     assert len(spy.calls) == 3
-    assert est.n_iter_ == 2
+    assert est.n_iter_ == completed
     assert est.loss_curve_ == two_epochs.loss_curve_
     for got, want in zip(est.coefs_ + est.intercepts_,
                          two_epochs.coefs_ + two_epochs.intercepts_):
@@ -266,12 +272,17 @@ def test_keyboard_interrupt_keeps_the_last_completed_epoch(kind, params, after_k
 
 
 @pytest.mark.parametrize("after_kernel", [False, True], ids=["before-kernel", "after-kernel"])
-def test_keyboard_interrupt_in_partial_fit_keeps_the_previous_weights(after_kernel,
+def test_keyboard_interrupt_in_partial_fit_keeps_a_completed_epoch(after_kernel,
                                                                       monkeypatch):
     est = MLPClassifier(hidden_layer_sizes=(6,), random_state=0)
     est.partial_fit(X, Y_CLF, classes=[0, 1])
-    before = [a.copy() for a in est.coefs_ + est.intercepts_]
-    adam_step = est._optimizer.step.copy()
+    if after_kernel:  # the running epoch finishes: as an uninterrupted call
+        reference = pickle.loads(pickle.dumps(est)).partial_fit(X, Y_CLF)
+        before = [a.copy() for a in reference.coefs_ + reference.intercepts_]
+        adam_step = reference._optimizer.step.copy()
+    else:
+        before = [a.copy() for a in est.coefs_ + est.intercepts_]
+        adam_step = est._optimizer.step.copy()
     monkeypatch.setattr(training, "train_epoch",
                         EpochSpy(interrupt_at=1, after_kernel=after_kernel))
     with pytest.warns(UserWarning, match="Training interrupted by user."):

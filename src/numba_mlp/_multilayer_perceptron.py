@@ -186,7 +186,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         check_output_activation(self.loss, self.out_activation_, self.n_outputs_)
         check_fitted_shapes(self, layer_units)
 
-        if first_pass:
+        if first_pass and self.early_stopping:
             self._best_coefs = [c.copy() for c in self.coefs_]
             self._best_intercepts = [i.copy() for i in self.intercepts_]
         if self.solver in _STOCHASTIC_SOLVERS:

@@ -7,7 +7,10 @@ bookkeeping, same messages); the minibatch loop itself is one call of the
 loss-and-gradient kernel.
 """
 
+import signal
+import threading
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.optimize
@@ -64,6 +67,8 @@ class _Problem:
 def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
     """Train with SGD or Adam, one kernel call per epoch; set fitted attributes."""
     params = pack(est.coefs_, est.intercepts_, dtype)
+    # coefs_ become views of the buffer being trained: no second copy of the weights
+    est.coefs_, est.intercepts_ = unpack(params, layer_units)
     if not incremental or not hasattr(est, "_optimizer"):
         est._optimizer = OptimizerState(est, params.shape[0], dtype)
     optimizer = est._optimizer
@@ -124,10 +129,6 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
     )
     grads = np.empty_like(params)
     progress = EpochProgress(est, incremental)  # verbose lines or a tqdm bar
-    # weights and optimiser state before the running epoch, to go back to if
-    # Ctrl-C arrives (as KeyboardInterrupt) after its kernel has moved them
-    before_epoch = [np.empty_like(state) for state in _optimizer_buffers(params, optimizer)]
-    epoch_running = False
 
     try:
         est.n_iter_ = 0
@@ -135,46 +136,43 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
             if est.shuffle:
                 sample_idx = _shuffled(sample_idx, est._random_state)
 
-            for saved, state in zip(before_epoch, _optimizer_buffers(params, optimizer)):
-                np.copyto(saved, state)
-            epoch_running = True
-            accumulated_loss = train_epoch(
-                problem.data,
-                problem.net,
-                problem.loss,
-                problem.targets,
-                problem.sample_weight,
-                sample_idx,
-                batch_size,
-                problem.alpha,
-                problem.eps,
-                params,
-                grads,
-                problem.work,
-                optimizer.code,
-                (optimizer.first_moments, optimizer.second_moments),
-                optimizer.kernel_settings(),
-                optimizer.step,
-            )
-            if not np.isfinite(accumulated_loss):
-                _raise_non_finite(f"the training loss became {accumulated_loss} "
-                                  f"during epoch {est.n_iter_ + 1}")
-            if not np.isfinite(params).all():
-                _raise_non_finite(f"weights became non-finite during epoch {est.n_iter_ + 1}")
+            with _ctrl_c_held_back():
+                accumulated_loss = train_epoch(
+                    problem.data,
+                    problem.net,
+                    problem.loss,
+                    problem.targets,
+                    problem.sample_weight,
+                    sample_idx,
+                    batch_size,
+                    problem.alpha,
+                    problem.eps,
+                    params,
+                    grads,
+                    problem.work,
+                    optimizer.code,
+                    (optimizer.first_moments, optimizer.second_moments),
+                    optimizer.kernel_settings(),
+                    optimizer.step,
+                )
+                if not np.isfinite(accumulated_loss):
+                    _raise_non_finite(f"the training loss became {accumulated_loss} "
+                                      f"during epoch {est.n_iter_ + 1}")
+                if not np.isfinite(params).all():
+                    _raise_non_finite(f"weights became non-finite during epoch {est.n_iter_ + 1}")
 
-            est.n_iter_ += 1
-            epoch_running = False
-            est.loss_ = accumulated_loss / n_samples
+                est.n_iter_ += 1
+                est.loss_ = accumulated_loss / n_samples
 
-            est.t_ += n_samples
-            est.loss_curve_.append(est.loss_)
+                est.t_ += n_samples
+                est.loss_curve_.append(est.loss_)
 
-            _update_no_improvement_count(
-                est, early_stopping, params, layer_units, X_val, y_val, sample_weight_val
-            )
-            progress.epoch_ends(est, early_stopping)
+                _update_no_improvement_count(
+                    est, early_stopping, params, layer_units, X_val, y_val, sample_weight_val
+                )
+                progress.epoch_ends(est, early_stopping)
 
-            optimizer.iteration_ends(est.t_)
+                optimizer.iteration_ends(est.t_)
 
             if est._no_improvement_count > est.n_iter_no_change:
                 if early_stopping:
@@ -204,9 +202,8 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
                     ConvergenceWarning,
                 )
     except KeyboardInterrupt:
-        if epoch_running:  # keep the weights of the last completed epoch
-            for saved, state in zip(before_epoch, _optimizer_buffers(params, optimizer)):
-                np.copyto(state, saved)
+        # Ctrl-C waits for the running epoch (see _ctrl_c_held_back), so the
+        # weights are those of the last completed, counted epoch.
         warnings.warn("Training interrupted by user.")
     finally:
         progress.close()
@@ -219,9 +216,27 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
         est.coefs_, est.intercepts_ = unpack(params, layer_units)
 
 
-def _optimizer_buffers(params, optimizer):
-    """The arrays an epoch kernel changes: weights, moments, Adam's step count."""
-    return (params, optimizer.first_moments, optimizer.second_moments, optimizer.step)
+@contextmanager
+def _ctrl_c_held_back():
+    """Hold Ctrl-C back until the block (an epoch and its bookkeeping) is done.
+
+    An epoch kernel cannot be stopped half-way, and a KeyboardInterrupt raised
+    as it returns would leave weights that ``n_iter_`` and ``loss_curve_`` do
+    not count. So SIGINT is only recorded during the block and delivered, to
+    whatever handler was there, right after it. Python delivers signals to
+    the main thread only; elsewhere there is nothing to hold back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        signal.raise_signal(signal.SIGINT)
 
 
 def _shuffled(sample_idx, random_state):
