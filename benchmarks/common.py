@@ -6,8 +6,6 @@ so asv history and the bench command speak of the same cases.
 """
 
 import functools
-import statistics
-import time
 import warnings
 
 import numpy as np
@@ -88,17 +86,15 @@ def warm_up(backend, X, y, hidden, **params):
 
 
 def median_time(function, repeats=3):
-    """Median wall time of ``repeats`` calls (time.perf_counter)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median wall time of ``repeats`` calls: the bench command's own timer."""
+    from numba_mlp._bench import _median_time
+
+    return _median_time(function, repeats)
 
 
 def epoch_flops(shape):
-    """Floating-point operations of one epoch: 6 x weights x samples."""
+    """Floating-point operations of one epoch, counted as the bench command does."""
+    from numba_mlp._bench import FitCase
+
     n_samples, n_features, hidden = SHAPES[shape]
-    units = [n_features, *hidden, 1]
-    return 6 * sum(a * b for a, b in zip(units[:-1], units[1:])) * n_samples
+    return FitCase(n_samples, n_features, hidden, target=0.0).flops
