@@ -8,8 +8,8 @@ optimiser step on the flat parameter buffer.
 
 import math
 
-from .codes import SQUARED_ERROR
 from .layout import n_weights
+from .losses import loss_scale
 from .network import (
     backward_pass,
     finish_gradients,
@@ -25,9 +25,7 @@ from ._jit import kernel
 @kernel
 def regularised_loss(loss, n_outputs, loss_sum, alpha, sum_squared_weights, total_weight):
     """scikit-learn's reported loss: mean data loss plus 0.5 alpha |W|^2 / weight."""
-    data_loss = loss_sum / total_weight
-    if loss == SQUARED_ERROR:
-        data_loss /= n_outputs
+    data_loss = loss_sum / total_weight * loss_scale(loss, n_outputs)
     return data_loss + (0.5 * alpha) * sum_squared_weights / total_weight
 
 

@@ -42,13 +42,6 @@ def unpack(params, layer_units):
     return coefs, intercepts
 
 
-def n_parameters(layer_units):
-    """Length of the flat parameter vector of a network."""
-    return sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:])) + sum(
-        layer_units[1:]
-    )
-
-
 def check_layer_shapes(coefs, intercepts, layer_units, what):
     """Raise ValueError unless ``coefs``/``intercepts`` fit ``layer_units``.
 
