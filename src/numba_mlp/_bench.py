@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._text import text_table
+
 
 @dataclass(frozen=True)
 class FitCase:
@@ -324,14 +326,6 @@ def _format_seconds(seconds):
     return f"{seconds * 1e6:.1f} us"
 
 
-def _table(header, rows):
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
-
-
 def run_bench(quick=False, out=None):
     """Run every case, print the report to ``out`` (stdout); return 0."""
     import numba
@@ -417,7 +411,7 @@ def run_bench(quick=False, out=None):
                  f"{theirs / ours:.2f}x", f">= {case.target:g}x", "-", "-"]
                 + ["-"] * len(extra)
             )
-    say(_table(header, rows))
+    say(text_table(header, rows))
     if not quick:
         warm, cold = first_fit_overheads()
         say()

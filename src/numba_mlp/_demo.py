@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from ._text import text_table
+
 # Weights closer than this to scikit-learn's are reported as matching.
 MATCH_TOLERANCE = 1e-6
 
@@ -51,15 +53,6 @@ def _max_abs_diff(a, b):
             return float("inf")
         worst = max(worst, float(np.max(np.abs(left - right))) if left.size else 0.0)
     return worst
-
-
-def _format_table(header, rows):
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(header, widths)).rstrip()]
-    lines.append("  ".join("-" * width for width in widths))
-    for row in rows:
-        lines.append("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
-    return "\n".join(lines)
 
 
 def _save_loss_curves(results, path, say):
@@ -139,7 +132,7 @@ def run_demo(hidden_layer_sizes=(100,), max_iter=50, repeats=3, out=None, plot=N
         [name, f"{accuracy:.4f}", f"{fit_time * 1000:.1f} ms", str(est.n_iter_), f"{est.loss_:.6f}"]
         for name, (est, fit_time, accuracy) in results.items()
     ]
-    say(_format_table(header, rows))
+    say(text_table(header, rows))
     say()
 
     numba_est, numba_time, _ = results["numba_mlp"]

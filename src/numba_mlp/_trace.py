@@ -22,6 +22,7 @@ from numba_mlp.kernels.losses import loss_scale, sample_loss
 from numba_mlp.kernels.trace import trace_example
 
 from ._network import make_net, pack, unpack
+from ._text import text_table
 
 #: How each loss is named in the printed trace.
 LOSS_NAMES = {
@@ -254,16 +255,6 @@ def _number(value):
     return f"{value:.6g}" if abs(value) < 1e-4 and value != 0 else f"{value:.6f}"
 
 
-def _table(header, rows):
-    cells = [header] + [[str(cell) for cell in row] for row in rows]
-    widths = [max(len(row[c]) for row in cells) for c in range(len(header))]
-    lines = ["  ".join(cell.rjust(w) if c else cell.ljust(w)
-                       for c, (cell, w) in enumerate(zip(row, widths))).rstrip()
-             for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def format_trace(trace):
     """The trace as three tables: forward pass, backward pass, weights.
 
@@ -304,17 +295,17 @@ def format_trace(trace):
         f"example x = ({x}), target y = ({y}); loss = {loss_name} = {_number(trace.loss)}",
         "",
         "forward pass: net = sum_i a_i w_ij + b_j, a = f(net)",
-        _table(["node", "f", "net input", "activation"], forward),
+        text_table(["node", "f", "net input", "activation"], forward, right_align=True),
         "",
         "backward pass: delta = dLoss/dnet (output: dLoss/da x f'(net); "
         "hidden: sum_k w_jk delta_k x f'(net))",
-        _table(["node", "delta", "bias gradient", "bias change"], backward),
+        text_table(["node", "delta", "bias gradient", "bias change"], backward, right_align=True),
         "",
         f"weights: gradient = delta(to) x activation(from)"
         + (f" + alpha w (alpha = {trace.alpha:g})" if trace.alpha else "")
         + f"; change = -learning rate x gradient (learning rate {trace.learning_rate:g})",
-        _table(["weight", "from -> to", "value", "gradient", "change", "new value"],
-               weights + biases),
+        text_table(["weight", "from -> to", "value", "gradient", "change", "new value"],
+                   weights + biases, right_align=True),
     ]
     return "\n".join(parts)
 
