@@ -5,7 +5,13 @@
 - ``nogil=True``: kernels release the GIL, so threads can train in parallel.
 - ``fastmath`` only with flags that keep NaN and inf meaningful: sums may be
   reassociated (vectorised) and multiply-adds fused, but ``nnan``/``ninf`` are
-  left out so that a diverging network is still detected.
+  left out so that a diverging network is still detected. Reassociation can
+  still turn an IEEE result into another one at the edges of the float range
+  (``(0/0 + x/0)`` into ``(0 + x)/0``, ``inf - inf`` where IEEE has no such
+  term), so the kernels whose results it would change there (the optimiser
+  steps, the sample loss, the reported loss) are compiled with
+  ``@kernel(fastmath=False)``; a test compares every kernel that divides or
+  takes a square root with its IEEE compilation on edge values.
 - ``error_model="numpy"``: a division by zero gives inf or NaN, as in NumPy,
   instead of a check before every division (which keeps loops with a division
   from being vectorised). Training detects non-finite values itself, and the
@@ -18,6 +24,13 @@ from numba import njit
 FASTMATH_FLAGS = {"reassoc", "contract", "nsz"}
 
 
-def kernel(function):
-    """Compile ``function`` as a cached, GIL-free Numba kernel."""
-    return njit(cache=True, nogil=True, fastmath=FASTMATH_FLAGS, error_model="numpy")(function)
+def kernel(function=None, *, fastmath=True):
+    """Compile ``function`` as a cached, GIL-free Numba kernel.
+
+    ``@kernel(fastmath=False)`` compiles with IEEE semantics throughout, for
+    kernels whose results fastmath would change at the edges of the float
+    range (Adam's step, where ``m / (sqrt(inf) + eps)`` must be 0, not NaN).
+    """
+    flags = FASTMATH_FLAGS if fastmath else False
+    compile_ = njit(cache=True, nogil=True, fastmath=flags, error_model="numpy")
+    return compile_ if function is None else compile_(function)

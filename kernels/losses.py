@@ -8,15 +8,19 @@ does, so log loss stays finite.
 
 import math
 
-import numpy as np
 
 from .codes import EXP, IDENTITY, LOG_LOSS, LOGISTIC, POISSON, SOFTMAX, SQUARED_ERROR
 from ._jit import kernel
 
 
-@kernel
-def sample_loss(loss, output_activation, activations, targets, eps):
-    """Loss of one sample, summed over its output nodes."""
+@kernel(fastmath=False)
+def sample_loss(loss, output_activation, activations, net_inputs, targets, eps):
+    """Loss of one sample, summed over its output nodes.
+
+    ``net_inputs`` are the output nodes' net inputs: with an exp output the
+    Poisson term y log(y / a) is y (log y - net) where a = exp(net) has
+    underflowed (net below about -745), so the loss stays finite.
+    """
     total = 0.0
     n_outputs = activations.shape[0]
     if loss == SQUARED_ERROR:
@@ -38,7 +42,11 @@ def sample_loss(loss, output_activation, activations, targets, eps):
         y = targets[k]
         a = activations[k]
         if y != 0.0:
-            total += y * math.log(y / a)
+            ratio = y / a
+            if math.isinf(ratio) and output_activation == EXP:
+                total += y * (math.log(y) - net_inputs[k])
+            else:
+                total += y * math.log(ratio)
         total += a - y
     return total
 

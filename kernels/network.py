@@ -7,8 +7,11 @@ readable (each kernel unpacks them by name on its first line):
   the CSR input (the unused form is an empty placeholder);
 - ``net = (layer_units, hidden_activation, output_activation)``: the shape of
   the network and its activation codes;
-- ``work = (inputs, activations, deltas, max_rows)``: preallocated buffers
-  (see ``layout.nodes_of``) for at most ``max_rows`` samples at a time.
+- ``work = (inputs, activations, deltas, max_rows, output_net_inputs)``:
+  preallocated buffers (see ``layout.nodes_of``) for at most ``max_rows``
+  samples at a time; ``output_net_inputs`` (max_rows x n_outputs) keeps the
+  output nodes' net inputs, from which a loss can be computed where the
+  activation has lost them (exp underflowing to 0).
 """
 
 import numpy as np
@@ -20,7 +23,7 @@ from .backward import (
     compute_output_deltas,
     finish_gradient,
 )
-from .forward import are_consecutive, compute_activations, gather_rows
+from .forward import are_consecutive, compute_activations, compute_net_input, gather_rows
 from .layout import biases_of, n_weights, nodes_of, weights_of
 from .losses import sample_loss
 from .sparse import compute_gradient_sparse, compute_net_input_sparse
@@ -46,35 +49,48 @@ def forward_pass(data, net, params, work, rows, n_rows):
     """Activations of every layer for the samples ``rows[:n_rows]``."""
     X, X_data, X_indices, X_indptr, is_sparse = data
     layer_units, hidden_activation, output_activation = net
-    activations, max_rows = work[1], work[3]
+    activations, max_rows, output_net_inputs = work[1], work[3], work[4]
     n_layers = layer_units.shape[0]
+    output_layer = n_layers - 2
     for layer in range(n_layers - 1):
         weights = weights_of(params, layer_units, layer)
         biases = biases_of(params, layer_units, layer)
         nodes = nodes_of(activations, layer_units, max_rows, layer + 1, n_rows)
-        code = output_activation if layer == n_layers - 2 else hidden_activation
+        # net inputs first, then activations (fused into one pass below the
+        # output layer; the output layer keeps its net inputs for the loss)
         if layer > 0:
             previous = nodes_of(activations, layer_units, max_rows, layer, n_rows)
-            compute_activations(previous, weights, biases, code, nodes)
+            if layer < output_layer:
+                compute_activations(previous, weights, biases, hidden_activation, nodes)
+                continue
+            compute_net_input(previous, weights, biases, nodes)
         elif is_sparse:
             compute_net_input_sparse(X_data, X_indices, X_indptr, rows, weights, biases, nodes)
-            activate_layer(code, nodes)
+        elif layer < output_layer:
+            inputs = input_rows(data, work, rows, n_rows)
+            compute_activations(inputs, weights, biases, hidden_activation, nodes)
+            continue
         else:
-            compute_activations(input_rows(data, work, rows, n_rows), weights, biases, code, nodes)
+            compute_net_input(input_rows(data, work, rows, n_rows), weights, biases, nodes)
+        if layer == output_layer:
+            output_net_inputs[:n_rows] = nodes
+            activate_layer(output_activation, nodes)
+        else:
+            activate_layer(hidden_activation, nodes)
 
 
 @kernel
 def weighted_loss_sum(net, loss, work, targets, sample_weight, rows, n_rows, eps):
     """Sum over the batch of sample weight x sample loss (after forward_pass)."""
     layer_units, _, output_activation = net
-    _, activations, _, max_rows = work
+    activations, max_rows, output_net_inputs = work[1], work[3], work[4]
     n_layers = layer_units.shape[0]
     outputs = nodes_of(activations, layer_units, max_rows, n_layers - 1, n_rows)
     total = 0.0
     for s in range(n_rows):
         row = rows[s]
         total += sample_weight[row] * sample_loss(
-            loss, output_activation, outputs[s], targets[row], eps
+            loss, output_activation, outputs[s], output_net_inputs[s], targets[row], eps
         )
     return total
 

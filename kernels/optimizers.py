@@ -17,7 +17,7 @@ from .codes import SGD
 from ._jit import kernel
 
 
-@kernel
+@kernel(fastmath=False)
 def sgd_step(params, grad_sums, velocities, start, stop, alpha, total_weight,
              learning_rate, momentum, nesterov):
     """Gradient descent with (Nesterov) momentum on ``params[start:stop]``."""
@@ -40,7 +40,7 @@ def adam_learning_rate(learning_rate_init, beta_1, beta_2, step):
     )
 
 
-@kernel
+@kernel(fastmath=False)
 def adam_step(params, grad_sums, first_moments, second_moments, start, stop, alpha,
               total_weight, learning_rate, beta_1, beta_2, epsilon):
     """Adam on ``params[start:stop]``: move each weight by -lr m / (sqrt(v) + eps)."""

@@ -6,8 +6,6 @@ once per epoch: for each batch, forward pass, loss, backward pass, then one
 optimiser step on the flat parameter buffer.
 """
 
-import math
-
 from .layout import n_weights
 from .losses import loss_scale
 from .network import (
@@ -22,7 +20,7 @@ from .optimizers import take_step
 from ._jit import kernel
 
 
-@kernel
+@kernel(fastmath=False)
 def regularised_loss(loss, n_outputs, loss_sum, alpha, sum_squared_weights, total_weight):
     """scikit-learn's reported loss: mean data loss plus 0.5 alpha |W|^2 / weight."""
     data_loss = loss_sum / total_weight * loss_scale(loss, n_outputs)
@@ -38,8 +36,8 @@ def train_epoch(data, net, loss, targets, sample_weight, order, batch_size, alph
     not); ``moments = (m1, m2)`` is the optimiser's state (velocities for SGD,
     first and second moments for Adam); ``settings = (learning_rate,
     momentum, nesterov, beta_1, beta_2, epsilon)``; ``step[0]`` counts Adam's
-    updates across calls. Stops early, returning a non-finite sum, as soon as
-    a batch loss is not finite.
+    updates across calls. Like scikit-learn, an epoch runs to its end even
+    after a batch loss became non-finite; the driver decides what follows.
     """
     layer_units = net[0]
     n_outputs = layer_units[layer_units.shape[0] - 1]
@@ -60,8 +58,6 @@ def train_epoch(data, net, loss, targets, sample_weight, order, batch_size, alph
         take_step(optimizer, params, grads, weight_count, alpha, total_weight, moments,
                   settings, step)
         accumulated_loss += batch_loss * n_rows
-        if not math.isfinite(batch_loss):
-            break
     return accumulated_loss
 
 

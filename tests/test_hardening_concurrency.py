@@ -187,12 +187,17 @@ def test_soak_grid_search_threads_and_processes_agree(kind):
     n_fits = len(SOAK_GRID["hidden_layer_sizes"]) * 2 * 3 * 2 * 5
     assert n_fits >= 200
     serial = searches[None]
-    for backend in ("threading", "loky"):
+    # threads: bitwise. loky workers run BLAS on one thread each, and OpenBLAS
+    # may then pick another product kernel: equal to rounding.
+    for backend, rtol in (("threading", 0.0), ("loky", 1e-7)):
         search = searches[backend]
         for key in [f"split{i}_test_score" for i in range(5)] + ["mean_test_score"]:
-            assert_array_equal(search.cv_results_[key], serial.cv_results_[key])
+            np.testing.assert_allclose(search.cv_results_[key], serial.cv_results_[key],
+                                       rtol=rtol, atol=0)
         assert search.best_params_ == serial.best_params_
-        assert_same_weights(weights(search.best_estimator_), weights(serial.best_estimator_))
+        for x, y in zip(weights(search.best_estimator_), weights(serial.best_estimator_)):
+            assert x.dtype == y.dtype
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * 1e-3)
     assert np.isfinite(serial.cv_results_["mean_test_score"]).all()
     print(f"soak {kind}: {n_fits} fits per backend (+1 refit), x3 backends; "
           f"seconds {timings}")

@@ -1,12 +1,8 @@
 """scikit-learn workflows, for real: pipelines, searches, parallel backends,
 meta-estimators, set_output, and threads that train at the same time."""
 
-import threading
-import time
-import warnings
 
 import joblib
-import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +11,6 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import make_classification
 from sklearn.ensemble import VotingClassifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
@@ -27,7 +22,6 @@ from sklearn.model_selection import (
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from numba_mlp import MLPClassifier, MLPRegressor
 
@@ -205,53 +199,24 @@ def test_clone(data):
 # ------------------------------------------------- threads train at the same time
 
 
-def _fit_one_thread_numba(make, X, y):
-    """Fit in this thread with one Numba thread (so only GIL release can overlap fits)."""
-    numba.set_num_threads(1)
-    make().fit(X, y)
+def test_every_kernel_releases_the_gil():
+    """Threads can train at once: every compiled kernel releases the GIL.
 
-
-def test_two_threads_fit_at_once_in_less_wall_time(data):
-    """The kernels release the GIL: two fits in two threads overlap.
-
-    BLAS and Numba are held to one thread each, so a single fit uses one core;
-    two fits one after the other take twice as long as one, and two at once
-    must take clearly less (the machine has at least 2 cores). Best of 3.
+    (How much faster two threads are is measured by the benchmarks, not
+    asserted here: wall time on a shared machine is not a test.)
     """
-    rng = np.random.RandomState(0)
-    X = rng.randn(2000, 20)
-    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int)
+    import importlib
+    import pkgutil
 
-    def make(max_iter):
-        return lambda: MLPClassifier(hidden_layer_sizes=(64,), solver="sgd", batch_size=32,
-                                     max_iter=max_iter, tol=0.0, n_iter_no_change=10**6,
-                                     random_state=0)
+    import numba_mlp.kernels as kernels
+    from numba.core.registry import CPUDispatcher
 
-    with threadpool_limits(limits=1), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        # about 0.6 s per fit on this machine, whatever its speed
-        _fit_one_thread_numba(make(2), X, y)  # kernels loaded (or compiled) first
-        start = time.perf_counter()
-        _fit_one_thread_numba(make(20), X, y)
-        per_epoch = (time.perf_counter() - start) / 20
-        fit = make(int(np.clip(0.6 / per_epoch, 20, 5000)))
-
-        def one_after_the_other():
-            _fit_one_thread_numba(fit, X, y)
-            _fit_one_thread_numba(fit, X, y)
-
-        def at_once():
-            threads = [threading.Thread(target=_fit_one_thread_numba, args=(fit, X, y))
-                       for _ in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-
-        sequential, concurrent = [], []
-        for _ in range(3):
-            for run, times in ((one_after_the_other, sequential), (at_once, concurrent)):
-                start = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - start)
-    assert min(concurrent) < 0.8 * min(sequential), (sequential, concurrent)
+    dispatchers = {}
+    for module_info in pkgutil.iter_modules(kernels.__path__):
+        module = importlib.import_module(f"numba_mlp.kernels.{module_info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
+                dispatchers[f"{module_info.name}.{name}"] = obj
+    assert len(dispatchers) > 30, sorted(dispatchers)
+    holding_the_gil = [name for name, d in dispatchers.items() if not d.targetoptions["nogil"]]
+    assert holding_the_gil == []

@@ -56,6 +56,7 @@ def make_work(layer_units, max_rows, dtype):
         np.empty(size, dtype),
         np.empty(size, dtype),
         max_rows,
+        np.empty((max_rows, layer_units[-1]), dtype),
     )
 
 

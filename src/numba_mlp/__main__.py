@@ -118,13 +118,14 @@ def _run_trace(args):
 
 
 def _positive_float(text):
+    from ._validation import check_learning_rate
+
     try:
-        value = float(text)
+        return check_learning_rate(float(text))
     except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"expected a positive, finite number, got {text!r}"
+        ) from None
 
 
 def add_trace(subparsers):

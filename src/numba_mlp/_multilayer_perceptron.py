@@ -18,6 +18,7 @@ from sklearn.base import (
     _fit_context,
     is_classifier,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
@@ -32,13 +33,15 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from numba_mlp.kernels import predict_outputs
 
-from ._network import CHUNK_ROWS, make_data, make_net, make_work, pack
+from ._network import CHUNK_ROWS, kernel_dtype, make_data, make_net, make_work, pack
 from ._training import fit_lbfgs, fit_stochastic
 from ._validation import (
     check_fitted_shapes,
+    check_fitted_weights,
     check_hidden_layer_sizes,
     check_initial_weights,
     check_output_activation,
+    check_poisson_targets,
     check_sparse_input,
 )
 
@@ -47,14 +50,25 @@ _STOCHASTIC_SOLVERS = ["sgd", "adam"]
 
 @contextmanager
 def _unchanged_on_error(estimator):
-    """Put the estimator back as it was if fitting raises.
+    """Put the estimator's fitted state back as it was if fitting raises.
 
     A failed ``fit`` must not leave a half-trained model that looks fitted,
-    nor damage a model fitted earlier (warm_start, partial_fit).
+    nor damage a model fitted earlier (warm_start, partial_fit). Constructor
+    parameters are not copied: they stay the very objects the caller passed
+    (a shared RandomState goes on with its sequence, as in scikit-learn).
+    A ConvergenceWarning turned into an error by a warnings filter is raised
+    once training is complete, so the model it leaves is kept, as
+    scikit-learn keeps its own.
     """
-    saved = copy.deepcopy(estimator.__dict__)
+    parameters = estimator.get_params(deep=False)
+    saved = {
+        name: value if name in parameters else copy.deepcopy(value)
+        for name, value in estimator.__dict__.items()
+    }
     try:
         yield
+    except ConvergenceWarning:
+        raise
     except BaseException:
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
@@ -148,12 +162,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     def _fit(self, X, y, sample_weight=None, incremental=False, coefs_init=None,
              intercepts_init=None):
-        with _unchanged_on_error(self):
-            return self._fit_unguarded(
-                X, y, sample_weight, incremental, coefs_init, intercepts_init
-            )
-
-    def _fit_unguarded(self, X, y, sample_weight, incremental, coefs_init, intercepts_init):
+        """Validate, initialise or continue, train; callers guard with
+        ``_unchanged_on_error``."""
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
@@ -161,6 +171,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         X = check_sparse_input(X)
+        if not is_classifier(self) and self.loss == "poisson":
+            check_poisson_targets(y)
         n_samples, n_features = X.shape
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
@@ -183,8 +195,12 @@ class BaseMultilayerPerceptron(BaseEstimator):
             self.coefs_ = coefs_init
         if intercepts_init is not None:
             self.intercepts_ = intercepts_init
-        check_output_activation(self.loss, self.out_activation_, self.n_outputs_)
+        check_output_activation(self, self.n_outputs_, classifier=is_classifier(self))
         check_fitted_shapes(self, layer_units)
+        self._layer_units = layer_units
+        if not first_pass:
+            # a later batch is converted to the dtype the model was fitted in
+            X = X.astype(kernel_dtype(self.coefs_[0].dtype), copy=False)
 
         if first_pass and self.early_stopping:
             self._best_coefs = [c.copy() for c in self.coefs_]
@@ -220,14 +236,15 @@ class BaseMultilayerPerceptron(BaseEstimator):
         self : object
             The trained model.
         """
-        return self._fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            incremental=False,
-            coefs_init=coefs_init,
-            intercepts_init=intercepts_init,
-        )
+        with _unchanged_on_error(self):
+            return self._fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                incremental=False,
+                coefs_init=coefs_init,
+                intercepts_init=intercepts_init,
+            )
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -257,9 +274,13 @@ class BaseMultilayerPerceptron(BaseEstimator):
             and np.isfinite(X.sum())
         ):
             return X
-        return check_sparse_input(
+        X = check_sparse_input(
             validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         )
+        # as fit converts them: any other numeric dtype is predicted in float64
+        if X.dtype not in (np.float64, np.float32):
+            X = X.astype(np.float64)
+        return X
 
     def _check_is_fitted(self):
         """``check_is_fitted``, answering at once for a fitted model."""
@@ -270,9 +291,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
         """Output activations for X, by the forward kernel."""
         if check_input:
             X = self._validate_for_predict(X)
-        layer_units = [X.shape[1]] + [np.shape(c)[-1] if np.ndim(c) else 0 for c in self.coefs_]
-        check_fitted_shapes(self, layer_units)
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        layer_units = check_fitted_weights(self)
+        dtype = kernel_dtype(X.dtype, self.coefs_[0].dtype)
         data = make_data(X, dtype)
         max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
         outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
@@ -777,4 +797,5 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        with _unchanged_on_error(self):
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)

@@ -42,32 +42,15 @@ def unpack(params, layer_units):
     return coefs, intercepts
 
 
-def check_layer_shapes(coefs, intercepts, layer_units, what):
-    """Raise ValueError unless ``coefs``/``intercepts`` fit ``layer_units``.
+def kernel_dtype(*dtypes):
+    """float32 if every given dtype is float32, else float64.
 
-    Run before any kernel: a kernel handed a wrong shape would read out of
-    bounds instead of raising.
+    The kernels are compiled for these two; anything else (long double
+    weights edited in by hand, say) is computed in float64.
     """
-    expected = list(zip(layer_units[:-1], layer_units[1:]))
-    if len(coefs) != len(expected) or len(intercepts) != len(expected):
-        raise ValueError(
-            f"{what} describe {len(coefs)} weight matrices and {len(intercepts)} "
-            f"bias vectors, but a network with layer sizes {list(layer_units)} "
-            f"needs {len(expected)} of each."
-        )
-    for layer, ((fan_in, fan_out), coef, intercept) in enumerate(
-        zip(expected, coefs, intercepts)
-    ):
-        if np.shape(coef) != (fan_in, fan_out):
-            raise ValueError(
-                f"{what}: weight matrix {layer} has shape {np.shape(coef)}, "
-                f"expected {(fan_in, fan_out)} for layer sizes {list(layer_units)}."
-            )
-        if np.shape(intercept) != (fan_out,):
-            raise ValueError(
-                f"{what}: bias vector {layer} has shape {np.shape(intercept)}, "
-                f"expected {(fan_out,)} for layer sizes {list(layer_units)}."
-            )
+    if all(np.dtype(dtype) == np.float32 for dtype in dtypes):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
 
 
 def make_net(layer_units, hidden_activation, output_activation):
@@ -115,4 +98,5 @@ def make_work(layer_units, max_rows, dtype, gather=True, backward=True):
         np.empty(node_count, dtype=dtype),
         np.empty(node_count if backward else 0, dtype=dtype),
         int(max_rows),
+        np.empty((max_rows, layer_units[-1]), dtype=dtype),
     )

@@ -21,8 +21,9 @@ from numba_mlp.kernels.codes import LOSS_CODES
 from numba_mlp.kernels.losses import loss_scale, sample_loss
 from numba_mlp.kernels.trace import trace_example
 
-from ._network import make_net, pack, unpack
+from ._network import kernel_dtype, make_net, pack, unpack
 from ._text import text_table
+from ._validation import check_fitted_weights, check_learning_rate
 
 #: How each loss is named in the printed trace.
 LOSS_NAMES = {
@@ -156,23 +157,26 @@ def trace_step(estimator, x, y, *, learning_rate=None):
     [(2,), (1,)]
     """
     check_is_fitted(estimator, "coefs_")
+    layer_units = check_fitted_weights(estimator)
     coefs, intercepts = estimator.coefs_, estimator.intercepts_
-    dtype = np.result_type(coefs[0].dtype, np.float32)
-    x = np.asarray(x, dtype=dtype)
+    dtype = kernel_dtype(np.asarray(coefs[0]).dtype)
+    try:
+        x = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"x must be one example of numbers: {error}") from None
     if x.ndim == 2 and x.shape[0] == 1:
         x = x[0]
-    n_features = coefs[0].shape[0]
+    n_features = layer_units[0]
     if x.shape != (n_features,):
         raise ValueError(
             f"x must be one example with {n_features} features, got shape {x.shape}."
         )
     if not np.isfinite(x).all():
         raise ValueError("x contains NaN or infinity.")
-    layer_units = [n_features] + [c.shape[1] for c in coefs]
     targets = np.ascontiguousarray(_target_row(estimator, y, layer_units[-1]), dtype=dtype)
     if learning_rate is None:
         learning_rate = estimator.learning_rate_init
-    learning_rate = float(learning_rate)
+    learning_rate = check_learning_rate(learning_rate)
     alpha = float(estimator.alpha)
 
     net = make_net(layer_units, estimator.activation, estimator.out_activation_)
@@ -187,7 +191,8 @@ def trace_step(estimator, x, y, *, learning_rate=None):
 
     eps = float(np.finfo(dtype).eps)
     loss = float(
-        sample_loss(loss_code, net[2], activations[-layer_units[-1]:], targets[0], eps)
+        sample_loss(loss_code, net[2], activations[-layer_units[-1]:],
+                    net_inputs[-layer_units[-1]:], targets[0], eps)
         * loss_scale(loss_code, layer_units[-1])
     )
     weight_grads, bias_grads = unpack(gradients, layer_units)

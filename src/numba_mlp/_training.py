@@ -130,6 +130,7 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
     grads = np.empty_like(params)
     progress = EpochProgress(est, incremental)  # verbose lines or a tqdm bar
 
+    reached_max_iter = False
     try:
         est.n_iter_ = 0
         for it in range(est.max_iter):
@@ -155,11 +156,15 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
                     optimizer.kernel_settings(),
                     optimizer.step,
                 )
-                if not np.isfinite(accumulated_loss):
-                    _raise_non_finite(f"the training loss became {accumulated_loss} "
-                                      f"during epoch {est.n_iter_ + 1}")
-                if not np.isfinite(params).all():
-                    _raise_non_finite(f"weights became non-finite during epoch {est.n_iter_ + 1}")
+                if not early_stopping:
+                    # without a best model to go back to, stop where it happens
+                    if not np.isfinite(accumulated_loss):
+                        _raise_non_finite(f"the training loss became {accumulated_loss} "
+                                          f"during epoch {est.n_iter_ + 1}")
+                    if not np.isfinite(params).all():
+                        _raise_non_finite(
+                            f"weights became non-finite during epoch {est.n_iter_ + 1}"
+                        )
 
                 est.n_iter_ += 1
                 est.loss_ = accumulated_loss / n_samples
@@ -194,13 +199,7 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
             if incremental:
                 break
 
-            if est.n_iter_ == est.max_iter:
-                warnings.warn(
-                    "Stochastic Optimizer: Maximum iterations (%d) "
-                    "reached and the optimization hasn't converged yet."
-                    % est.max_iter,
-                    ConvergenceWarning,
-                )
+            reached_max_iter = est.n_iter_ == est.max_iter
     except KeyboardInterrupt:
         # Ctrl-C waits for the running epoch (see _ctrl_c_held_back), so the
         # weights are those of the last completed, counted epoch.
@@ -209,11 +208,22 @@ def fit_stochastic(est, X, y, sample_weight, layer_units, incremental, dtype):
         progress.close()
 
     if early_stopping:
-        # restore best weights
+        # restore best weights (those of a diverged epoch are never the best:
+        # its validation score is NaN)
         est.coefs_ = est._best_coefs
         est.intercepts_ = est._best_intercepts
+        if not all(np.isfinite(w).all() for w in est.coefs_ + est.intercepts_):
+            _raise_non_finite("no epoch gave finite weights")
     else:
         est.coefs_, est.intercepts_ = unpack(params, layer_units)
+
+    # last, once the model is complete: a warnings filter may raise it
+    if reached_max_iter:
+        warnings.warn(
+            "Stochastic Optimizer: Maximum iterations (%d) "
+            "reached and the optimization hasn't converged yet." % est.max_iter,
+            ConvergenceWarning,
+        )
 
 
 @contextmanager
@@ -319,7 +329,7 @@ def fit_lbfgs(est, X, y, sample_weight, layer_units, dtype):
             **_get_additional_lbfgs_options_dict("iprint", iprint),
         },
     )
-    est.n_iter_ = _check_optimize_result("lbfgs", opt_res, est.max_iter)
+    est.n_iter_ = min(opt_res.nit, est.max_iter)
     est.loss_ = opt_res.fun
     final = np.asarray(opt_res.x, dtype=dtype)
     if not np.isfinite(est.loss_):
@@ -327,3 +337,6 @@ def fit_lbfgs(est, X, y, sample_weight, layer_units, dtype):
     if not np.isfinite(final).all():
         _raise_non_finite("L-BFGS produced non-finite weights")
     est.coefs_, est.intercepts_ = unpack(final, layer_units)
+    # last, once the model is complete: its ConvergenceWarning may be raised
+    # by a warnings filter
+    _check_optimize_result("lbfgs", opt_res, est.max_iter)

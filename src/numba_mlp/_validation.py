@@ -6,12 +6,11 @@ does the common checks; these are the checks for what numba-mlp adds
 runs (a kernel cannot raise on a wrong shape; it would read out of bounds).
 """
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-
-from ._network import check_layer_shapes
 
 #: Output activations each loss accepts. Log loss needs probabilities and the
 #: Poisson deviance needs positive predictions.
@@ -20,6 +19,9 @@ OUTPUT_ACTIVATIONS_FOR_LOSS = {
     "log_loss": ("logistic", "softmax"),
     "poisson": ("exp", "logistic", "softmax"),
 }
+
+#: Output activations whose outputs are probabilities (``predict_proba``).
+PROBABILITY_OUTPUT_ACTIVATIONS = ("logistic", "softmax")
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes):
@@ -81,20 +83,60 @@ def check_sparse_input(X):
     return X
 
 
-def check_output_activation(loss, out_activation, n_outputs):
-    """Raise ValueError unless ``out_activation`` suits ``loss`` and the outputs."""
+def check_output_activation(estimator, n_outputs, classifier):
+    """Raise ValueError unless the output activation suits the loss and the task.
+
+    A classifier's outputs are its ``predict_proba``, so they must be
+    probabilities. When the output activation was not chosen by the user but
+    fixed by an earlier fit (warm_start, partial_fit), the message says so.
+    """
+    loss, out_activation = estimator.loss, estimator.out_activation_
+    chosen_by_user = estimator.out_activation is not None
+    if classifier and out_activation not in PROBABILITY_OUTPUT_ACTIVATIONS:
+        raise ValueError(
+            f"out_activation={out_activation!r} does not give probabilities, which "
+            "MLPClassifier returns from predict_proba: use 'logistic' or 'softmax' "
+            "(or None for scikit-learn's choice), or MLPRegressor for unbounded outputs."
+        )
     allowed = OUTPUT_ACTIVATIONS_FOR_LOSS[loss]
-    if out_activation not in allowed:
+    if out_activation not in allowed and chosen_by_user:
         raise ValueError(
             f"out_activation={out_activation!r} cannot be used with loss={loss!r}: "
             f"that loss needs one of {allowed}. Use out_activation=None for "
             "scikit-learn's choice."
+        )
+    if out_activation not in allowed:
+        raise ValueError(
+            f"loss={loss!r} cannot continue training this model: its output "
+            f"activation {out_activation!r} (out_activation_) was fixed when it was "
+            f"first fitted with another loss, and {loss!r} needs one of {allowed}. "
+            "Fit a new model (warm_start=False) to change the loss."
         )
     if out_activation == "softmax" and n_outputs < 2:
         raise ValueError(
             "out_activation='softmax' needs at least 2 output nodes, but the "
             f"target has {n_outputs}; use 'logistic' for a single output."
         )
+
+
+def check_poisson_targets(y):
+    """Raise ValueError if a Poisson target is negative (counts, rates...)."""
+    negative = y < 0
+    if negative.any():
+        raise ValueError(
+            f"loss='poisson' needs non-negative targets (counts or rates), but y has "
+            f"{int(negative.sum())} negative value(s), the smallest {float(y.min()):g}. "
+            "Use loss='squared_error' for targets that can be negative."
+        )
+
+
+def check_learning_rate(learning_rate, name="learning_rate"):
+    """``learning_rate`` as a float, if it is a positive finite number."""
+    if isinstance(learning_rate, Real) and not isinstance(learning_rate, bool):
+        value = float(learning_rate)
+        if math.isfinite(value) and value > 0:
+            return value
+    raise ValueError(f"{name} must be a positive, finite number, got {learning_rate!r}.")
 
 
 def check_initial_weights(coefs_init, intercepts_init, layer_units, dtype):
@@ -149,6 +191,72 @@ def check_initial_weights(coefs_init, intercepts_init, layer_units, dtype):
                 )
         checked.append(arrays)
     return checked[0], checked[1]
+
+
+def check_layer_shapes(coefs, intercepts, layer_units, what):
+    """Raise ValueError unless ``coefs``/``intercepts`` are numeric arrays of
+    the shapes ``layer_units`` asks for.
+
+    Run before any kernel: a kernel handed a wrong shape would read and write
+    out of bounds instead of raising.
+    """
+    expected = list(zip(layer_units[:-1], layer_units[1:]))
+    if not isinstance(coefs, (list, tuple)) or not isinstance(intercepts, (list, tuple)):
+        raise ValueError(
+            f"{what} must be lists of arrays (one per layer), got "
+            f"{type(coefs).__name__} and {type(intercepts).__name__}."
+        )
+    if len(coefs) != len(expected) or len(intercepts) != len(expected):
+        raise ValueError(
+            f"{what} describe {len(coefs)} weight matrices and {len(intercepts)} "
+            f"bias vectors, but a network with layer sizes {list(layer_units)} "
+            f"needs {len(expected)} of each."
+        )
+    for layer, ((fan_in, fan_out), coef, intercept) in enumerate(
+        zip(expected, coefs, intercepts)
+    ):
+        for kind, array, shape in (
+            ("weight matrix", coef, (fan_in, fan_out)),
+            ("bias vector", intercept, (fan_out,)),
+        ):
+            if np.shape(array) != shape:
+                raise ValueError(
+                    f"{what}: {kind} {layer} has shape {np.shape(array)}, expected "
+                    f"{shape} for layer sizes {list(layer_units)}."
+                )
+            if np.asarray(array).dtype.kind not in "biuf":
+                raise ValueError(
+                    f"{what}: {kind} {layer} has dtype {np.asarray(array).dtype}; "
+                    "it must hold real numbers."
+                )
+
+
+def fitted_layer_units(estimator):
+    """The layer sizes the estimator was fitted with: inputs, hidden, outputs."""
+    layer_units = getattr(estimator, "_layer_units", None)
+    if layer_units is None:  # scikit-learn's own fitted estimators
+        layer_units = (
+            [estimator.n_features_in_]
+            + check_hidden_layer_sizes(estimator.hidden_layer_sizes)
+            + [estimator.n_outputs_]
+        )
+    return list(layer_units)
+
+
+def check_fitted_weights(estimator):
+    """The fitted layer sizes, once ``coefs_``/``intercepts_`` are checked to fit them.
+
+    The one check every entry point makes before it hands the fitted weights
+    to a kernel (predict, predict_proba, score, trace_step): weights edited
+    to another shape are refused here, against the sizes the model was
+    fitted with, instead of being read out of bounds.
+    """
+    layer_units = fitted_layer_units(estimator)
+    check_layer_shapes(
+        estimator.coefs_, estimator.intercepts_, layer_units,
+        "The fitted weights (coefs_, intercepts_)",
+    )
+    return layer_units
 
 
 def check_fitted_shapes(estimator, layer_units):
