@@ -42,10 +42,9 @@ def adam_learning_rate(learning_rate_init, beta_1, beta_2, step):
 
 @kernel(fastmath=False)
 def adam_step(params, grad_sums, first_moments, second_moments, start, stop, alpha,
-              total_weight, learning_rate, beta_1, beta_2, epsilon):
+              total_weight, learning_rate, beta_1, beta_2, epsilon, keep):
     """Adam on ``params[start:stop]``: move each weight by -lr m / (sqrt(v) + eps)."""
-    typed = params.dtype.type
-    keep_1, keep_2 = typed(1.0) - beta_1, typed(1.0) - beta_2
+    keep_1, keep_2 = keep
     for p in range(start, stop):
         gradient = (grad_sums[p] + alpha * params[p]) / total_weight
         first_moments[p] = beta_1 * first_moments[p] + keep_1 * gradient
@@ -80,7 +79,9 @@ def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight, mome
         step[0] += 1
         lr = typed(adam_learning_rate(learning_rate, beta_1, beta_2, step[0]))
         b1, b2, eps = typed(beta_1), typed(beta_2), typed(epsilon)
+        # (1 - beta) rounded once from float64, as scikit-learn's float32 arrays see it
+        keep = (typed(1.0 - beta_1), typed(1.0 - beta_2))
         adam_step(params, grad_sums, first_moments, second_moments, 0, n_weights, alpha,
-                  total_weight, lr, b1, b2, eps)
+                  total_weight, lr, b1, b2, eps, keep)
         adam_step(params, grad_sums, first_moments, second_moments, n_weights, n_params,
-                  zero, total_weight, lr, b1, b2, eps)
+                  zero, total_weight, lr, b1, b2, eps, keep)

@@ -36,3 +36,17 @@ def test_module_help_lists_commands():
         check=True,
     )
     assert "demo" in result.stdout
+
+
+def test_version_names_the_installed_distributions(capsys):
+    from importlib.metadata import version
+
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"numba-mlp {version('numba-mlp')} (")
+    for name in ("numba", "numpy", "scikit-learn"):
+        assert f"{name} {version(name)}" in line

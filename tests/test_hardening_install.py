@@ -51,6 +51,10 @@ def test_wheel_declares_its_dependencies(wheel):
     plain = {r.split(";")[0].split(">")[0].split("<")[0].split("=")[0].strip()
              for r in requires if "extra ==" not in r}
     assert {"numba", "numpy", "scipy", "scikit-learn"} <= plain
-    test_extra = [r for r in requires if "extra == \"test\"" in r]
-    assert any(r.startswith("hypothesis") for r in test_extra), test_extra
-    assert any(r.startswith("pytest") for r in test_extra), test_extra
+    # "test" is "test-core" (the test tools) plus every integration extra
+    test_core = [r for r in requires if "extra == \"test-core\"" in r]
+    assert any(r.startswith("hypothesis") for r in test_core), test_core
+    assert any(r.startswith("pytest") for r in test_core), test_core
+    (test_extra,) = [r for r in requires if "extra == \"test\"" in r]
+    for extra in ("test-core", "dask", "plot", "progress", "onnx", "skops"):
+        assert extra in test_extra.split("[")[1].split("]")[0].split(","), test_extra

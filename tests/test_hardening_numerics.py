@@ -441,7 +441,8 @@ def test_fastmath_keeps_ieee_results_of_array_kernels():
             for nesterov in (False, True)
             for p, g, v in [(a.copy(), b.copy(), np.flip(a).copy())]]),
         (optimizers.adam_step, lambda k: [
-            (k(p, g, m, v, 0, p.shape[0], alpha, weight, 1e-3, 0.9, 0.999, 1e-8), p, m, v)[1:]
+            (k(p, g, m, v, 0, p.shape[0], alpha, weight, 1e-3, 0.9, 0.999, 1e-8, (0.1, 1e-3)),
+             p, m, v)[1:]
             for alpha in (0.0, 1e-4) for weight in (1.0, 1e300)
             for p, g, m, v in [(a.copy(), b.copy(), np.flip(b).copy(), np.abs(a))]]),
     ]:

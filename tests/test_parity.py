@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
@@ -80,6 +81,47 @@ SOLVERS = {
         solver="adam", beta_1=0.8, beta_2=0.99, epsilon=1e-6, learning_rate_init=0.02
     ),
 }
+
+
+def _sklearn_early_stops_on_string_labels():
+    """Whether the installed MLPClassifier can early-stop on string labels.
+
+    scikit-learn 1.8's ``_score_with_function`` calls ``np.isnan`` on the
+    predicted labels, which raises TypeError for string classes; 1.9 checks
+    finiteness only for float predictions. Detected by trying it.
+    """
+    X = np.arange(8.0).reshape(-1, 1)
+    y = np.array(["a", "b"] * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            SkMLPClassifier(hidden_layer_sizes=(1,), max_iter=1, early_stopping=True,
+                            validation_fraction=0.5, random_state=0).fit(X, y)
+        except TypeError:
+            return False
+    return True
+
+
+if not _sklearn_early_stops_on_string_labels():
+    _SkMLPClassifier = SkMLPClassifier
+
+    class SkMLPClassifier(_SkMLPClassifier):
+        """scikit-learn 1.8's MLPClassifier scoring its validation set as 1.9 does.
+
+        That scoring is the only difference between the two releases' MLP
+        module; numba_mlp scores string labels as 1.9 does, so the reference
+        gets the same fix. (1.8's ``_score`` calls ``super()._score_with_function``,
+        so ``_score`` itself is what must be replaced.)
+        """
+
+        def _score(self, X, y, sample_weight=None):
+            y_pred = self._predict(X, check_input=False)
+            if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+                return np.nan
+            return accuracy_score(y, y_pred, sample_weight=sample_weight)
+
+    # messages that name the estimator (feature-name warnings) stay the same
+    SkMLPClassifier.__name__ = SkMLPClassifier.__qualname__ = "MLPClassifier"
 
 
 def pair(kind, **params):

@@ -75,6 +75,9 @@ def entry_points(kind):
         "partial_fit": lambda est: est.partial_fit(X, y if kind == "reg" else y.astype(int)),
         "warm_start fit": lambda est: est.set_params(warm_start=True).fit(
             X, y if kind == "reg" else y.astype(int)),
+        # scikit-learn's private L-BFGS objective, which its own tests call
+        "_loss_grad_lbfgs": lambda est: est._loss_grad_lbfgs(
+            np.zeros(13), X, y, None, [], [], [], []),
     }
     if kind == "clf":
         points["predict_proba"] = lambda est: est.predict_proba(X)
@@ -120,8 +123,8 @@ def mis_shaped_results(tmp_path_factory):
 
 
 def test_every_entry_point_refuses_every_mis_shaped_weight(mis_shaped_results):
-    # 2 kinds x 15 edits x (5 or 7) entry points, all in one child that exits cleanly
-    assert len(mis_shaped_results) == 15 * 5 + 15 * 7
+    # 2 kinds x 15 edits x (6 or 8) entry points, all in one child that exits cleanly
+    assert len(mis_shaped_results) == 15 * 6 + 15 * 8
     for kind, edit, point, outcome in mis_shaped_results:
         assert outcome.startswith("ValueError The fitted weights"), (kind, edit, point, outcome)
 
@@ -412,3 +415,19 @@ def test_classifier_refuses_output_activations_that_are_not_probabilities(out_ac
                                          "probabilities"):
         est.fit(X, Y_BIN)
     assert not hasattr(est, "coefs_")
+
+
+def test_loss_grad_lbfgs_refuses_data_of_another_shape():
+    net = quietly(lambda: MLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=2,
+                                       random_state=0).fit(X, Y_REG))
+    theta = np.concatenate([a.ravel() for a in net.coefs_ + net.intercepts_])
+    with pytest.raises(ValueError, match=r"X has shape \(60, 3\), expected \(60, 4\)"):
+        net._loss_grad_lbfgs(theta, X[:, :3], Y_REG, None, [], [], [], [])
+    with pytest.raises(ValueError, match=r"y has shape \(59, 1\), expected \(60, 1\)"):
+        net._loss_grad_lbfgs(theta, X, Y_REG[:59], None, [], [], [], [])
+    with pytest.raises(ValueError, match=r"packed parameters have shape \(10,\)"):
+        net._loss_grad_lbfgs(theta[:10], X, Y_REG, None, [], [], [], [])
+    # at the fitted parameters: the loss L-BFGS ended on
+    loss, grad = net._loss_grad_lbfgs(theta, X, Y_REG, None, [], [], [], [])
+    assert loss == pytest.approx(net.loss_, rel=1e-12)
+    assert grad.shape == theta.shape

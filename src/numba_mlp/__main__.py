@@ -156,11 +156,28 @@ def add_trace(subparsers):
 COMMANDS = (add_demo, add_bench, add_trace)
 
 
+def _version_line():
+    """numba-mlp's version and those of the libraries it runs on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    from . import __version__
+
+    others = ", ".join(f"{name} {installed(name)}" for name in ("numba", "numpy", "scikit-learn"))
+    return f"numba-mlp {__version__} ({others}; Python {sys.version.split()[0]})"
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m numba_mlp",
         description="numba-mlp: scikit-learn's MLPClassifier/MLPRegressor as Numba kernels.",
     )
+    parser.add_argument("--version", action="version", version=_version_line())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add_command in COMMANDS:
         add_command(subparsers)

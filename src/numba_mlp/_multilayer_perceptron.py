@@ -29,12 +29,17 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from numba_mlp.kernels import predict_outputs
 
 from ._network import CHUNK_ROWS, kernel_dtype, make_data, make_net, make_work, pack
-from ._training import fit_lbfgs, fit_stochastic
+from ._training import fit_lbfgs, fit_stochastic, loss_and_gradient_at
 from ._validation import (
     check_fitted_shapes,
     check_fitted_weights,
@@ -245,6 +250,25 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 coefs_init=coefs_init,
                 intercepts_init=intercepts_init,
             )
+
+    def _loss_grad_lbfgs(self, packed_coef_inter, X, y, sample_weight, activations, deltas,
+                         coef_grads, intercept_grads):
+        """L-BFGS's objective at ``packed_coef_inter``: the loss and its flat gradient.
+
+        scikit-learn's private method of the same signature (its tests and
+        some users call it); the scratch lists are not needed and are left
+        alone. ``y`` is the binarized target, as the solver sees it.
+        """
+        layer_units = check_fitted_weights(self)
+        X = check_sparse_input(check_array(X, accept_sparse=["csr", "csc"],
+                                           dtype=(np.float64, np.float32)))
+        y = check_array(y, ensure_2d=False, dtype=(np.float64, np.float32))
+        y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        dtype = kernel_dtype(X.dtype, self.coefs_[0].dtype)
+        return loss_and_gradient_at(self, X, y, sample_weight, layer_units, dtype,
+                                    packed_coef_inter)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

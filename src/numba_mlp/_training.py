@@ -285,6 +285,38 @@ def _update_no_improvement_count(est, early_stopping, params, layer_units, X, y,
             est.best_loss_ = est.loss_curve_[-1]
 
 
+def loss_and_gradient_at(est, X, y, sample_weight, layer_units, dtype, packed):
+    """The full-batch loss and its flat gradient at the parameters ``packed``."""
+    n_samples = X.shape[0]
+    for name, array, shape in (
+        ("X", X, (n_samples, layer_units[0])),
+        ("y", y, (n_samples, layer_units[-1])),
+        ("sample_weight", sample_weight, (n_samples,)),
+    ):
+        if array is not None and np.shape(array) != shape:
+            raise ValueError(
+                f"{name} has shape {np.shape(array)}, expected {shape} for layer sizes "
+                f"{list(layer_units)}."
+            )
+    problem = _Problem(
+        est, X, y, sample_weight, layer_units, dtype, n_samples, consecutive_rows=True
+    )
+    params = np.array(packed, dtype=dtype)  # a copy: the caller's vector stays as it is
+    if params.shape != (sum(a * b for a, b in zip(layer_units, layer_units[1:]))
+                        + sum(layer_units[1:]),):
+        raise ValueError(
+            f"The packed parameters have shape {params.shape}; layer sizes "
+            f"{list(layer_units)} need one vector of every weight and bias."
+        )
+    grads = np.empty_like(params)
+    loss = loss_and_gradient(
+        problem.data, problem.net, problem.loss, problem.targets, problem.sample_weight,
+        np.arange(n_samples, dtype=np.int64), problem.alpha, problem.eps, params, grads,
+        problem.work,
+    )
+    return loss, grads
+
+
 def fit_lbfgs(est, X, y, sample_weight, layer_units, dtype):
     """Minimise the full-batch loss with scipy's L-BFGS-B; set fitted attributes."""
     n_samples = X.shape[0]
