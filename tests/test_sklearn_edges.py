@@ -431,3 +431,44 @@ def test_loss_grad_lbfgs_refuses_data_of_another_shape():
     loss, grad = net._loss_grad_lbfgs(theta, X, Y_REG, None, [], [], [], [])
     assert loss == pytest.approx(net.loss_, rel=1e-12)
     assert grad.shape == theta.shape
+
+
+# ---------------------------------------------------------------------------
+# 8. supported scikit-learn versions
+# ---------------------------------------------------------------------------
+
+
+def test_installed_scikit_learn_is_in_the_tested_window():
+    import sklearn
+
+    from numba_mlp._versions import untested_scikit_learn_message
+
+    assert untested_scikit_learn_message(sklearn.__version__) is None
+
+
+@pytest.mark.parametrize("version, warned", [
+    ("1.8.0", False), ("1.9.1", False), ("1.9.0rc1", False), ("1.10.0", True),
+    ("1.7.2", True), ("2.0.0", True), ("1.10.dev0", True),
+])
+def test_untested_scikit_learn_releases_are_named_in_a_warning(version, warned, run_python):
+    from numba_mlp._versions import untested_scikit_learn_message
+
+    message = untested_scikit_learn_message(version)
+    assert (message is not None) == warned
+    if warned:
+        assert f"scikit-learn {version} is installed" in message
+        assert 'pip install "scikit-learn>=1.8,<1.10"' in message
+
+
+def test_importing_with_an_untested_scikit_learn_warns(run_python):
+    result = run_python("""
+        import warnings
+        import sklearn
+        sklearn.__version__ = "1.10.0"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import numba_mlp
+        print([str(w.message) for w in caught if w.category is RuntimeWarning])
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "scikit-learn 1.10.0 is installed: results may differ" in result.stdout
