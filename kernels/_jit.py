@@ -1,7 +1,12 @@
 """The one place that says how every kernel is compiled.
 
-- ``cache=True``: compiled machine code is stored beside the source (or in
-  ``NUMBA_CACHE_DIR``) so a new process does not compile again.
+- cached: compiled machine code is stored beside the source (or in
+  ``NUMBA_CACHE_DIR``, or the user-wide cache) so a new process does not
+  compile again. This is Numba's ``cache=True`` except for when an entry is
+  stale: Numba compares a kernel's own source file only, so a kernel would
+  keep running its old callees after another kernel module changed (a
+  ``git switch``); here a change to any module of this package makes every
+  entry stale (``_cache.py``).
 - ``nogil=True``: kernels release the GIL, so threads can train in parallel.
 - ``fastmath`` only with flags that keep NaN and inf meaningful: sums may be
   reassociated (vectorised) and multiply-adds fused, but ``nnan``/``ninf`` are
@@ -21,6 +26,8 @@
 
 from numba import njit
 
+from ._cache import enable_package_cache
+
 FASTMATH_FLAGS = {"reassoc", "contract", "nsz"}
 
 
@@ -32,5 +39,10 @@ def kernel(function=None, *, fastmath=True):
     range (Adam's step, where ``m / (sqrt(inf) + eps)`` must be 0, not NaN).
     """
     flags = FASTMATH_FLAGS if fastmath else False
-    compile_ = njit(cache=True, nogil=True, fastmath=flags, error_model="numpy")
+    jit = njit(nogil=True, fastmath=flags, error_model="numpy")
+
+    def compile_(function):
+        # what cache=True does, with a stamp covering the whole package
+        return enable_package_cache(jit(function))
+
     return compile_ if function is None else compile_(function)

@@ -4,8 +4,8 @@
   pairs (identity + squared error, logistic/softmax + log loss, exp + Poisson)
   simplifies to a_k - y_k;
 - hidden node j: delta_j = sum_k w_jk delta_k x f'(net_j);
-- weight w_ij: gradient = sum over samples of delta_j x activation_i,
-  plus the L2 penalty alpha x w_ij, divided by the batch's total weight.
+- weight w_ij: gradient = (sum over samples of delta_j x activation_i
+  + alpha x w_ij) / the batch's total sample weight (``finished_gradient``).
 
 The two sums (sum_k w_jk delta_k for every hidden node, sum_s delta_j
 activation_i for every weight) come from ``products``; everything else is a
@@ -13,16 +13,15 @@ loop over the nodes.
 """
 
 from .activations import times_derivative
-from .codes import LOGISTIC, RELU, SOFTMAX, TANH
+from .codes import SOFTMAX
 from .losses import is_canonical, loss_derivative
 from .products import back_signals, gradient_sums
 from ._jit import kernel
 
 
 @kernel
-def compute_output_deltas(
-    output_activation, loss, activations, targets, rows, sample_weight, deltas
-):
+def compute_output_deltas(output_activation, loss, activations, targets, rows, sample_weight,
+                          deltas):
     """Delta of every output node, scaled by each sample's weight."""
     n_rows, n_outputs = deltas.shape
     canonical = is_canonical(output_activation, loss)
@@ -35,7 +34,8 @@ def compute_output_deltas(
             # softmax couples its nodes: delta_k = a_k (g_k - sum_j g_j a_j)
             weighted = 0.0
             for j in range(n_outputs):
-                weighted += loss_derivative(loss, activations[s, j], targets[row, j]) * activations[s, j]
+                weighted += (loss_derivative(loss, activations[s, j], targets[row, j])
+                             * activations[s, j])
             for k in range(n_outputs):
                 g = loss_derivative(loss, activations[s, k], targets[row, k])
                 deltas[s, k] = activations[s, k] * (g - weighted)
@@ -54,18 +54,8 @@ def compute_hidden_deltas(hidden_activation, weights_out, deltas_out, activation
     back_signals(deltas_out, weights_out, deltas)
     n_rows, n_nodes = deltas.shape
     for s in range(n_rows):
-        back_signal = deltas[s]
-        a = activations[s]
-        # one branch-free loop per activation (f' written in terms of a)
-        if hidden_activation == RELU:
-            for j in range(n_nodes):
-                back_signal[j] = 0.0 if a[j] == 0.0 else back_signal[j]
-        elif hidden_activation == LOGISTIC:
-            for j in range(n_nodes):
-                back_signal[j] = back_signal[j] * a[j] * (1.0 - a[j])
-        elif hidden_activation == TANH:
-            for j in range(n_nodes):
-                back_signal[j] = back_signal[j] * (1.0 - a[j] * a[j])
+        for j in range(n_nodes):
+            deltas[s, j] = times_derivative(hidden_activation, activations[s, j], deltas[s, j])
 
 
 @kernel
@@ -80,12 +70,23 @@ def compute_gradient(inputs, deltas, weight_grads, bias_grads):
             bias_grads[j] += deltas[s, j]
 
 
+@kernel(fastmath=False)
+def finished_gradient(gradient_sum, alpha, weight, total_weight):
+    """One weight's gradient: (its sum over the batch + alpha x weight) / total weight.
+
+    Biases take alpha = 0 (they are not penalised). Written as scikit-learn
+    computes it, with IEEE arithmetic (no fused multiply-add).
+    """
+    return (gradient_sum + alpha * weight) / total_weight
+
+
 @kernel
 def finish_gradient(weights, weight_grads, bias_grads, alpha, total_weight):
-    """Add the L2 penalty's gradient and average over the batch's weight."""
+    """Turn a layer's summed gradients into finished ones, in place."""
     fan_in, fan_out = weights.shape
     for i in range(fan_in):
         for j in range(fan_out):
-            weight_grads[i, j] = (weight_grads[i, j] + alpha * weights[i, j]) / total_weight
+            weight_grads[i, j] = finished_gradient(weight_grads[i, j], alpha, weights[i, j],
+                                                   total_weight)
     for j in range(fan_out):
-        bias_grads[j] = bias_grads[j] / total_weight
+        bias_grads[j] = finished_gradient(bias_grads[j], 0.0, 0.0, total_weight)

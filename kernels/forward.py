@@ -1,64 +1,46 @@
 """Forward pass: each node's net input, then its activation.
 
     net_input[s, j] = sum_i activation_in[s, i] * w[i, j] + b[j]
+    activation[s, j] = f(net_input[s, j])
 
 The weighted sums of every node for every sample of a batch come from
-``products.weighted_sums`` (a loop for tiny batches, BLAS otherwise); bias
-and activation then follow in one pass over the nodes.
+``products.weighted_sums`` (a loop for tiny batches, BLAS otherwise), or
+from ``sparse.weighted_sums_sparse`` for a CSR first layer; bias and
+activation then follow in one pass over the nodes.
 """
 
-import numpy as np
-
-from .activations import logistic, softmax_row
-from .codes import EXP, LOGISTIC, RELU, SOFTMAX, TANH
+from .activations import activate, softmax_row
+from .codes import SOFTMAX
 from .products import weighted_sums
 from ._jit import kernel
 
 
 @kernel
-def compute_net_input(inputs, weights, biases, net_input):
-    """Net input of every node of a layer for every sample of a batch."""
-    weighted_sums(inputs, weights, net_input)
-    n_rows, n_nodes = net_input.shape
-    for s in range(n_rows):
-        for j in range(n_nodes):
-            net_input[s, j] += biases[j]
-
-
-@kernel
-def add_bias_and_activate(code, biases, nodes):
+def add_bias_and_activate(code, biases, nodes, kept_net_inputs):
     """nodes[s, j] = f(weighted sum + b[j]), in place, in one pass.
 
-    One loop per activation, so that each inner loop is branch-free and the
-    compiler vectorises it.
+    ``kept_net_inputs`` receives every node's net input too, unless it is
+    empty (the output layer keeps them; the teaching trace keeps all).
     """
     n_rows, n_nodes = nodes.shape
+    keep = kept_net_inputs.shape[0] > 0
     for s in range(n_rows):
         row = nodes[s]
-        if code == RELU:
-            for j in range(n_nodes):
-                row[j] = max(row[j] + biases[j], 0.0)
-        elif code == TANH:
-            for j in range(n_nodes):
-                row[j] = np.tanh(row[j] + biases[j])
-        elif code == LOGISTIC:
-            for j in range(n_nodes):
-                row[j] = logistic(row[j] + biases[j])
-        elif code == EXP:
-            for j in range(n_nodes):
-                row[j] = np.exp(row[j] + biases[j])
-        else:
-            for j in range(n_nodes):
-                row[j] += biases[j]
-            if code == SOFTMAX:
-                softmax_row(row)
+        for j in range(n_nodes):
+            net_input = row[j] + biases[j]
+            if keep:
+                kept_net_inputs[s, j] = net_input
+            row[j] = activate(code, net_input)  # the net input itself for softmax
+        if code == SOFTMAX:
+            softmax_row(row)
 
 
 @kernel
-def compute_activations(inputs, weights, biases, code, nodes):
-    """Activations of a layer: weighted sums (one matrix product), bias, f."""
+def compute_layer(inputs, weights, biases, code, nodes, kept_net_inputs):
+    """Activations of a layer for a batch: weighted sums (one matrix product),
+    bias, f; net inputs kept in ``kept_net_inputs`` unless it is empty."""
     weighted_sums(inputs, weights, nodes)
-    add_bias_and_activate(code, biases, nodes)
+    add_bias_and_activate(code, biases, nodes, kept_net_inputs)
 
 
 @kernel

@@ -1,18 +1,17 @@
 """One optimiser step over the whole flat parameter buffer.
 
-Each step first finishes every gradient as scikit-learn does, then moves the
-weight, in the same pass over the buffer:
-
-    gradient = (sum over the batch of delta x activation + alpha x w) / total weight
-
-(biases have no alpha term). The updates are written as scikit-learn's
+Each step finishes every gradient (``backward.finished_gradient``: the L2
+term and the average over the batch's weight), then moves the weight, in the
+same pass over the buffer. The updates are written as scikit-learn's
 ``_stochastic_optimizers`` computes them, operation for operation, with every
 scalar in the parameters' dtype, so that both produce the same weights in
-float64 and in float32.
+float64 and in float32; and with IEEE arithmetic (no fastmath), so that an
+overflowing moment gives scikit-learn's result (a step of 0), not NaN.
 """
 
 import math
 
+from .backward import finished_gradient
 from .codes import SGD
 from ._jit import kernel
 
@@ -22,7 +21,7 @@ def sgd_step(params, grad_sums, velocities, start, stop, alpha, total_weight,
              learning_rate, momentum, nesterov):
     """Gradient descent with (Nesterov) momentum on ``params[start:stop]``."""
     for p in range(start, stop):
-        gradient = (grad_sums[p] + alpha * params[p]) / total_weight
+        gradient = finished_gradient(grad_sums[p], alpha, params[p], total_weight)
         weight_change = momentum * velocities[p] - learning_rate * gradient
         velocities[p] = weight_change
         if nesterov:
@@ -42,13 +41,17 @@ def adam_learning_rate(learning_rate_init, beta_1, beta_2, step):
 
 @kernel(fastmath=False)
 def adam_step(params, grad_sums, first_moments, second_moments, start, stop, alpha,
-              total_weight, learning_rate, beta_1, beta_2, epsilon, keep):
-    """Adam on ``params[start:stop]``: move each weight by -lr m / (sqrt(v) + eps)."""
-    keep_1, keep_2 = keep
+              total_weight, learning_rate, beta_1, beta_2, epsilon, one_minus_betas):
+    """Adam on ``params[start:stop]``: move each weight by -lr m / (sqrt(v) + eps).
+
+    ``one_minus_betas = (1 - beta_1, 1 - beta_2)``, each rounded once to the
+    parameters' dtype, as scikit-learn's arrays see them.
+    """
+    one_minus_beta_1, one_minus_beta_2 = one_minus_betas
     for p in range(start, stop):
-        gradient = (grad_sums[p] + alpha * params[p]) / total_weight
-        first_moments[p] = beta_1 * first_moments[p] + keep_1 * gradient
-        second_moments[p] = beta_2 * second_moments[p] + keep_2 * (gradient * gradient)
+        gradient = finished_gradient(grad_sums[p], alpha, params[p], total_weight)
+        first_moments[p] = beta_1 * first_moments[p] + one_minus_beta_1 * gradient
+        second_moments[p] = beta_2 * second_moments[p] + one_minus_beta_2 * (gradient * gradient)
         weight_change = -learning_rate * first_moments[p] / (
             math.sqrt(second_moments[p]) + epsilon
         )
@@ -56,32 +59,27 @@ def adam_step(params, grad_sums, first_moments, second_moments, start, stop, alp
 
 
 @kernel
-def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight, moments,
-              settings, step):
+def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
     """Finish the gradients and update every weight and bias, in one pass.
 
     ``grad_sums`` holds the batch's sums of delta x activation (left as they
-    are); ``settings = (learning_rate, momentum, nesterov, beta_1, beta_2,
-    epsilon)``; ``step[0]`` counts Adam's updates across calls.
+    are); ``optimizer`` is a ``bundles.Optimizer``, whose moments and step
+    count this updates.
     """
     typed = params.dtype.type
-    learning_rate, momentum, nesterov, beta_1, beta_2, epsilon = settings
-    first_moments, second_moments = moments
     alpha, total_weight, zero = typed(alpha), typed(total_weight), typed(0.0)
     n_params = params.shape[0]
-    if optimizer == SGD:
-        lr, mu, use_nesterov = typed(learning_rate), typed(momentum), nesterov != 0.0
-        sgd_step(params, grad_sums, first_moments, 0, n_weights, alpha, total_weight,
-                 lr, mu, use_nesterov)
-        sgd_step(params, grad_sums, first_moments, n_weights, n_params, zero, total_weight,
-                 lr, mu, use_nesterov)
+    if optimizer.kind == SGD:
+        lr, mu = typed(optimizer.learning_rate), typed(optimizer.momentum)
+        for start, stop, penalty in ((0, n_weights, alpha), (n_weights, n_params, zero)):
+            sgd_step(params, grad_sums, optimizer.first_moments, start, stop, penalty,
+                     total_weight, lr, mu, optimizer.nesterov)
     else:
-        step[0] += 1
-        lr = typed(adam_learning_rate(learning_rate, beta_1, beta_2, step[0]))
-        b1, b2, eps = typed(beta_1), typed(beta_2), typed(epsilon)
-        # (1 - beta) rounded once from float64, as scikit-learn's float32 arrays see it
-        keep = (typed(1.0 - beta_1), typed(1.0 - beta_2))
-        adam_step(params, grad_sums, first_moments, second_moments, 0, n_weights, alpha,
-                  total_weight, lr, b1, b2, eps, keep)
-        adam_step(params, grad_sums, first_moments, second_moments, n_weights, n_params,
-                  zero, total_weight, lr, b1, b2, eps, keep)
+        optimizer.step[0] += 1
+        lr = typed(adam_learning_rate(optimizer.learning_rate, optimizer.beta_1,
+                                      optimizer.beta_2, optimizer.step[0]))
+        b1, b2, eps = typed(optimizer.beta_1), typed(optimizer.beta_2), typed(optimizer.epsilon)
+        one_minus_betas = (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2))
+        for start, stop, penalty in ((0, n_weights, alpha), (n_weights, n_params, zero)):
+            adam_step(params, grad_sums, optimizer.first_moments, optimizer.second_moments,
+                      start, stop, penalty, total_weight, lr, b1, b2, eps, one_minus_betas)

@@ -8,9 +8,9 @@ every sample of a batch at once:
 - ``gradient_sums``: sum_s activation_in[s, i] delta[s, j]  (weight gradient)
 
 Small ones (a few samples, as in online learning) run as plain loops; larger
-ones are matrix products handed to BLAS through ``np.dot``, which runs them at
-80-150 GFLOP/s on the development machine, against at most about 50 for the
-best register-blocked loop we wrote (README, "Performance").
+ones are matrix products handed to BLAS through ``np.dot``, which runs them
+several times faster than any loop we could write (the documentation's
+performance page has the measurements).
 """
 
 import numpy as np

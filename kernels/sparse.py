@@ -1,33 +1,32 @@
 """The first layer for sparse (CSR) input: only stored entries do work.
 
-These are the sparse twins of ``forward.compute_net_input`` and
+These are the sparse twins of ``products.weighted_sums`` and
 ``backward.compute_gradient`` for layer 0; the sample ``rows[s]`` of the
-CSR matrix (data, indices, indptr) plays the part of the input activations.
+CSR matrix (values, indices, indptr) plays the part of the input
+activations.
 """
 
 from ._jit import kernel
 
 
 @kernel
-def compute_net_input_sparse(data, indices, indptr, rows, weights, biases, net_input):
-    """Net input of the first layer for the CSR samples ``rows[:n]``."""
-    n_rows = net_input.shape[0]
+def weighted_sums_sparse(values, indices, indptr, rows, weights, out):
+    """out[s, j] = sum_i x[rows[s], i] w[i, j] over the stored entries of each row."""
+    n_rows = out.shape[0]
     fan_out = weights.shape[1]
     for s in range(n_rows):
         row = rows[s]
         for j in range(fan_out):
-            net_input[s, j] = 0.0
+            out[s, j] = 0.0
         for p in range(indptr[row], indptr[row + 1]):
             i = indices[p]
-            activation_in = data[p]
+            activation_in = values[p]
             for j in range(fan_out):
-                net_input[s, j] += activation_in * weights[i, j]
-        for j in range(fan_out):
-            net_input[s, j] += biases[j]
+                out[s, j] += activation_in * weights[i, j]
 
 
 @kernel
-def compute_gradient_sparse(data, indices, indptr, rows, deltas, weight_grads, bias_grads):
+def compute_gradient_sparse(values, indices, indptr, rows, deltas, weight_grads, bias_grads):
     """Sum over CSR samples of the first layer's delta x input activation."""
     n_rows, fan_out = deltas.shape
     weight_grads[:, :] = 0.0
@@ -36,7 +35,7 @@ def compute_gradient_sparse(data, indices, indptr, rows, deltas, weight_grads, b
         row = rows[s]
         for p in range(indptr[row], indptr[row + 1]):
             i = indices[p]
-            activation_in = data[p]
+            activation_in = values[p]
             for j in range(fan_out):
                 weight_grads[i, j] += activation_in * deltas[s, j]
         for j in range(fan_out):

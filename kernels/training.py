@@ -28,18 +28,15 @@ def regularised_loss(loss, n_outputs, loss_sum, alpha, sum_squared_weights, tota
 
 
 @kernel
-def train_epoch(data, net, loss, targets, sample_weight, order, batch_size, alpha, eps,
-                params, grads, work, optimizer, moments, settings, step):
+def train_epoch(data, net, problem, order, batch_size, params, grads, work, optimizer):
     """Run every minibatch of one epoch; return the summed batch losses.
 
     ``order`` lists the samples in the order they are visited (shuffled or
-    not); ``moments = (m1, m2)`` is the optimiser's state (velocities for SGD,
-    first and second moments for Adam); ``settings = (learning_rate,
-    momentum, nesterov, beta_1, beta_2, epsilon)``; ``step[0]`` counts Adam's
-    updates across calls. Like scikit-learn, an epoch runs to its end even
+    not); ``optimizer`` (``bundles.Optimizer``) carries the moments and the
+    step count across calls. Like scikit-learn, an epoch runs to its end even
     after a batch loss became non-finite; the driver decides what follows.
     """
-    layer_units = net[0]
+    layer_units = net.layer_units
     n_outputs = layer_units[layer_units.shape[0] - 1]
     weight_count = n_weights(layer_units)
     n_samples = order.shape[0]
@@ -48,33 +45,30 @@ def train_epoch(data, net, loss, targets, sample_weight, order, batch_size, alph
         n_rows = min(batch_size, n_samples - start)
         rows = order[start : start + n_rows]
         forward_pass(data, net, params, work, rows, n_rows)
-        loss_sum = weighted_loss_sum(net, loss, work, targets, sample_weight, rows, n_rows, eps)
-        total_weight = total_weight_of(sample_weight, rows, n_rows)
+        loss_sum = weighted_loss_sum(net, problem, work, rows, n_rows)
+        total_weight = total_weight_of(problem.sample_weight, rows, n_rows)
         # the loss is taken with the weights before this batch's step
-        batch_loss = regularised_loss(
-            loss, n_outputs, loss_sum, alpha, squared_weights(params, layer_units), total_weight
-        )
-        backward_pass(data, net, loss, params, grads, work, targets, sample_weight, rows, n_rows)
-        take_step(optimizer, params, grads, weight_count, alpha, total_weight, moments,
-                  settings, step)
+        batch_loss = regularised_loss(problem.loss, n_outputs, loss_sum, problem.alpha,
+                                      squared_weights(params, layer_units), total_weight)
+        backward_pass(data, net, problem, params, grads, work, rows, n_rows)
+        take_step(optimizer, params, grads, weight_count, problem.alpha, total_weight)
         accumulated_loss += batch_loss * n_rows
     return accumulated_loss
 
 
 @kernel
-def loss_and_gradient(data, net, loss, targets, sample_weight, rows, alpha, eps, params, grads, work):
+def loss_and_gradient(data, net, problem, rows, params, grads, work):
     """Loss over the samples ``rows`` and its gradient (written to ``grads``).
 
     All samples form one batch: ``work`` must hold ``len(rows)`` rows.
     """
-    layer_units = net[0]
+    layer_units = net.layer_units
     n_outputs = layer_units[layer_units.shape[0] - 1]
     n_samples = rows.shape[0]
     forward_pass(data, net, params, work, rows, n_samples)
-    loss_sum = weighted_loss_sum(net, loss, work, targets, sample_weight, rows, n_samples, eps)
-    backward_pass(data, net, loss, params, grads, work, targets, sample_weight, rows, n_samples)
-    total_weight = total_weight_of(sample_weight, rows, n_samples)
-    finish_gradients(net, params, grads, alpha, total_weight)
-    return regularised_loss(
-        loss, n_outputs, loss_sum, alpha, squared_weights(params, layer_units), total_weight
-    )
+    loss_sum = weighted_loss_sum(net, problem, work, rows, n_samples)
+    backward_pass(data, net, problem, params, grads, work, rows, n_samples)
+    total_weight = total_weight_of(problem.sample_weight, rows, n_samples)
+    finish_gradients(net, params, grads, problem.alpha, total_weight)
+    return regularised_loss(problem.loss, n_outputs, loss_sum, problem.alpha,
+                            squared_weights(params, layer_units), total_weight)

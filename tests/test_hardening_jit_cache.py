@@ -9,6 +9,11 @@ Each test runs fresh interpreters (Numba's cache is per process):
 - two processes compiling the same kernels at once into one fresh
   NUMBA_CACHE_DIR both succeed, with the same weights, and leave a cache a
   third process loads;
+- the cache cannot go stale: in a copy of the source tree, changing a callee
+  in another module (``losses.loss_scale``, called by ``train_epoch``)
+  recompiles every kernel in the next process and the fit sees the change;
+  changing it back gives the original results again; an unchanged tree
+  loads every kernel from the cache;
 - with NUMBA_DISABLE_JIT=1 (the kernels run as plain Python) the kernel and
   textbook tests pass and fits give the jitted run's weights.
 
@@ -198,6 +203,81 @@ def test_two_processes_compile_into_one_fresh_cache_at_once(tmp_path):
     report = _report(third)
     assert report["misses"] == 0 and report["hits"] > 0
     assert report["weights"] == reports[0]["weights"]
+
+
+# ---------------------------------------------------------------------------
+# A change to any kernel module makes every cached kernel stale
+# ---------------------------------------------------------------------------
+
+KERNEL_STATS_SCRIPT = r"""
+import json, sys, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+from numba.core.dispatcher import Dispatcher
+import numba_mlp, numba_mlp.kernels as kernels
+from numba_mlp import MLPClassifier
+
+rng = np.random.RandomState(0)
+X = rng.randn(60, 4); y = (X[:, 0] > 0).astype(int)
+# alpha=0: the reported loss is the data loss, scaled by losses.loss_scale
+est = MLPClassifier(hidden_layer_sizes=(5,), alpha=0.0, max_iter=3, random_state=0).fit(X, y)
+est.predict(X)
+dispatchers = {
+    f"{name}.{attr}": value
+    for name, module in list(sys.modules.items()) if name.startswith("numba_mlp.kernels.")
+    for attr, value in vars(module).items()
+    if isinstance(value, Dispatcher) and value.__module__ == name
+}
+stats = {name: d.stats for name, d in dispatchers.items()}
+train = kernels.train_epoch.stats
+print(json.dumps({
+    "kernels_file": kernels.__file__,
+    "loss_curve": est.loss_curve_,
+    "train_epoch_hits": sum(train.cache_hits.values()),
+    "train_epoch_misses": sum(train.cache_misses.values()),
+    "compiled": sorted(n for n, s in stats.items() if sum(s.cache_misses.values())),
+    "loaded": sorted(n for n, s in stats.items() if sum(s.cache_hits.values())),
+}))
+"""
+
+
+def test_changing_a_callee_in_another_module_recompiles_its_callers(run_python, tmp_path):
+    # a writable copy of the tree: the cache lives in kernels/__pycache__, as
+    # in a clone where `git switch` changes one module
+    copy = _copy_package(tmp_path / "site")
+    env = _env(tmp_path / "site", XDG_CACHE_HOME=tmp_path / "xdg-cache")
+    losses = copy / "kernels" / "losses.py"
+    original = losses.read_text()
+
+    first = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
+    assert first["kernels_file"].startswith(str(copy))
+    assert first["train_epoch_misses"] > 0 and first["compiled"]
+    assert _cache_files(copy / "kernels" / "__pycache__")
+
+    # an unchanged tree: every kernel is loaded, none compiled
+    unchanged = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
+    assert unchanged["compiled"] == [] and unchanged["train_epoch_hits"] > 0
+    assert unchanged["loss_curve"] == first["loss_curve"]
+
+    # loss_scale (losses.py) is compiled into train_epoch (training.py, whose
+    # own file does not change): report twice the loss for log-loss
+    old = "    return 1.0\n\n\n@kernel\ndef is_canonical("
+    assert original.count(old) == 1
+    losses.write_text(original.replace(old, old.replace("1.0", "2.0")))
+    changed = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
+    assert changed["train_epoch_misses"] > 0 and changed["train_epoch_hits"] == 0
+    assert changed["loaded"] == []  # every kernel's entry is stale, not only the callers'
+    assert "numba_mlp.kernels.network.predict_outputs" in changed["compiled"]
+    assert changed["loss_curve"] == pytest.approx([2 * v for v in first["loss_curve"]],
+                                                  rel=1e-12)
+
+    # back to the original source: the original results, whether loaded or compiled
+    losses.write_text(original)
+    restored = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
+    assert restored["loss_curve"] == first["loss_curve"]
+    assert restored["train_epoch_misses"] + restored["train_epoch_hits"] > 0
+    again = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
+    assert again["compiled"] == [] and again["loss_curve"] == first["loss_curve"]
 
 
 # ---------------------------------------------------------------------------

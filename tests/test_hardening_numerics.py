@@ -182,7 +182,8 @@ class EpochSpy:
             self.calls.append(None)
             raise KeyboardInterrupt
         loss = self.kernel(*args)
-        self.calls.append((loss, bool(np.isfinite(args[9]).all())))
+        params = args[5]  # train_epoch(data, net, problem, order, batch_size, params, ...)
+        self.calls.append((loss, bool(np.isfinite(params).all())))
         if call == self.interrupt_at:
             signal.raise_signal(signal.SIGINT)
         return loss

@@ -42,6 +42,8 @@ from test_kernels import (
     kernel_predict,
     make_net,
     make_work,
+    optimizer_bundle,
+    problem_bundle,
     reference_epoch,
     sparse_data,
 )
@@ -175,11 +177,10 @@ def test_optimiser_epoch_matches_the_reference(drawn, data, optimizer):
     assume(np.isfinite(expected).all() and np.isfinite(expected_sum))  # no divergence
     accumulated = kernels.train_epoch(
         sparse_data(problem["X"]) if sparse else dense_data(problem["X"]),
-        make_net(units, problem["hidden"], problem["output"]),
-        codes.LOSS_CODES[problem["loss"]], problem["y"], problem["sw"], order, batch_size,
-        problem["alpha"], float(np.finfo(np.float64).eps), params, np.empty_like(params),
-        make_work(units, batch_size, np.float64), codes.OPTIMIZER_CODES[optimizer],
-        (m1, m2), settings_, step,
+        make_net(units, problem["hidden"], problem["output"]), problem_bundle(problem),
+        order, batch_size, params, np.empty_like(params),
+        make_work(units, batch_size, np.float64),
+        optimizer_bundle(optimizer, m1, m2, step, settings_),
     )
     np.testing.assert_allclose(accumulated, expected_sum, rtol=1e-9)
     assert_close(params, expected, rtol=1e-9)

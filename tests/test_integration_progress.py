@@ -120,3 +120,29 @@ def test_verbose_2_partial_fit_prints_lines_not_a_bar(data, capsys):
         lambda e: e.partial_fit(X, y, classes=[0, 1]),
     )
     assert out.startswith("Iteration 1, loss = ") and "%|" not in err
+
+
+def test_verbose_2_messages_land_on_their_own_lines():
+    """stdout and stderr into one stream, as in a terminal: the stopping message
+    and the interrupted-training warning are lines of their own, not glued to
+    the bar's last redraw."""
+    import subprocess
+
+    code = """
+        import numpy as np, warnings
+        from numba_mlp import MLPRegressor
+        rng = np.random.RandomState(0)
+        X = rng.randn(150, 4)
+        MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", random_state=0, verbose=2,
+                     max_iter=200, n_iter_no_change=2, tol=10.0).fit(X, X[:, 0])
+    """
+    import textwrap
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout
+    lines = re.split(r"[\r\n]", result.stdout)
+    message = ("Training loss did not improve more than tol=10.000000 for 2 consecutive "
+               "epochs. Stopping.")
+    assert message in lines, result.stdout
+    assert any(line.startswith("MLPRegressor:") and "epoch" in line for line in lines)

@@ -15,9 +15,10 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from numba_mlp import LayerTrace, MLPClassifier, MLPRegressor, StepTrace, trace_step
-from numba_mlp._trace import alice_example, format_trace, handout_example
+from numba_mlp._trace_text import format_trace
+from numba_mlp._worked_examples import alice_example, handout_example
 
-from test_textbook import ETA, W_HIDDEN_OUTPUT, W_INPUT_HIDDEN, X_HANDOUT
+ETA = 0.01  # the handout's eta <- 0.01
 
 
 def sigmoid(x):
@@ -97,9 +98,11 @@ def test_trace_changes_equal_one_real_training_step():
 @pytest.fixture(scope="module")
 def handout():
     net, x, y = handout_example(learning_rate=ETA)
-    np.testing.assert_array_equal(net.coefs_[0], W_INPUT_HIDDEN)  # test_textbook's weights
-    np.testing.assert_array_equal(net.coefs_[1][:, 0], W_HIDDEN_OUTPUT)
-    assert x == X_HANDOUT[0]
+    # the handout's numbers: weights_i_h1 <- c(0.5, 1.2, -0.3), the output
+    # weights 0.8, -1.2, 0.5, -0.3, input_nodes <- c(1, 3, 5)
+    np.testing.assert_array_equal(net.coefs_[0][:, 0], [0.5, 1.2, -0.3])
+    np.testing.assert_array_equal(net.coefs_[1][:, 0], [0.8, -1.2, 0.5, -0.3])
+    assert list(x) == [1.0, 3.0, 5.0]
     return trace_step(net, x, y)
 
 
@@ -189,3 +192,46 @@ def test_trace_refuses_bad_input():
         trace_step(net, x, [1.0, 0.0])
     with pytest.raises(ValueError, match="NaN"):
         trace_step(net, [np.nan, 1.0], y)
+
+
+# ------------------------------------ the trace runs exactly the training kernels
+
+
+@pytest.mark.parametrize("kind, hidden, activation", [
+    ("clf", (4, 3), "tanh"), ("reg", (5,), "logistic"), ("clf", (3,), "relu")])
+def test_trace_values_are_the_training_kernels_buffers(kind, hidden, activation):
+    """The same example through training's full-batch kernel: its buffers,
+    read afterwards, hold bitwise the trace's activations, output net inputs,
+    deltas, gradients and loss."""
+    from numba_mlp._network import make_data, make_net, make_problem, make_work, pack
+    from numba_mlp.kernels import loss_and_gradient
+
+    rng = np.random.RandomState(3)
+    X = rng.randn(30, 4)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) if kind == "clf" else X @ [1.0, -2.0, 0.5, 0.0]
+    cls = MLPClassifier if kind == "clf" else MLPRegressor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = cls(hidden_layer_sizes=hidden, activation=activation, alpha=0.0, max_iter=3,
+                  random_state=0).fit(X, y)
+    trace = trace_step(est, X[7], y[7])
+
+    layer_units = [4, *hidden, est.n_outputs_]
+    params = pack(est.coefs_, est.intercepts_, np.float64)
+    grads = np.empty_like(params)
+    work = make_work(layer_units, 1, np.float64, gather=False)
+    loss = loss_and_gradient(
+        make_data(X[7:8], np.float64),
+        make_net(layer_units, est.activation, est.out_activation_),
+        make_problem(trace.target.reshape(1, -1), None, est.loss, 0.0, np.float64),
+        np.zeros(1, dtype=np.int64), params, grads, work)
+
+    np.testing.assert_array_equal(work.activations,
+                                  np.concatenate([la.activation for la in trace.layers]))
+    np.testing.assert_array_equal(work.deltas,
+                                  np.concatenate([la.delta for la in trace.layers]))
+    np.testing.assert_array_equal(work.output_net_inputs[0], trace.layers[-1].net_input)
+    np.testing.assert_array_equal(grads, np.concatenate(
+        [la.weight_gradient.ravel() for la in trace.layers]
+        + [la.bias_gradient for la in trace.layers]))
+    assert loss == trace.loss

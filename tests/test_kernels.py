@@ -27,12 +27,12 @@ ALPHA = 0.1
 def dense_data(X):
     X = np.ascontiguousarray(X)
     empty_int = np.empty(0, np.int64)
-    return (X, np.empty(0, X.dtype), empty_int, empty_int.copy(), False)
+    return kernels.Data(X, np.empty(0, X.dtype), empty_int, empty_int.copy(), False)
 
 
 def sparse_data(X):
     csr = sp.csr_matrix(X)
-    return (
+    return kernels.Data(
         np.empty((0, 0), X.dtype),
         csr.data,
         csr.indices.astype(np.int64),
@@ -42,7 +42,7 @@ def sparse_data(X):
 
 
 def make_net(layer_units, hidden, output):
-    return (
+    return kernels.Net(
         np.asarray(layer_units, dtype=np.int64),
         codes.ACTIVATION_CODES[hidden],
         codes.ACTIVATION_CODES[output],
@@ -51,13 +51,31 @@ def make_net(layer_units, hidden, output):
 
 def make_work(layer_units, max_rows, dtype):
     size = max_rows * sum(layer_units[1:])
-    return (
+    return kernels.Work(
         np.empty((max_rows, layer_units[0]), dtype),
         np.empty(size, dtype),
         np.empty(size, dtype),
-        max_rows,
         np.empty((max_rows, layer_units[-1]), dtype),
+        max_rows,
     )
+
+
+def problem_bundle(problem, alpha=None):
+    """The kernels' Problem bundle of a test problem (dict from make_problem)."""
+    dtype = problem["X"].dtype
+    return kernels.Problem(
+        problem["y"], problem["sw"], codes.LOSS_CODES[problem["loss"]],
+        float(problem["alpha"] if alpha is None else alpha), float(np.finfo(dtype).eps),
+    )
+
+
+def optimizer_bundle(kind, first_moments, second_moments, step, settings):
+    """The kernels' Optimizer bundle; ``settings = (learning_rate, momentum,
+    nesterov, beta_1, beta_2, epsilon)``."""
+    lr, momentum, nesterov, beta_1, beta_2, epsilon = settings
+    return kernels.Optimizer(codes.OPTIMIZER_CODES[kind], first_moments, second_moments, step,
+                             float(lr), float(momentum), bool(nesterov), float(beta_1),
+                             float(beta_2), float(epsilon))
 
 
 def kernel_loss_grad(problem, params, data=None, rows=None, max_rows=None):
@@ -75,12 +93,9 @@ def kernel_loss_grad(problem, params, data=None, rows=None, max_rows=None):
     value = kernels.loss_and_gradient(
         data,
         make_net(units, problem["hidden"], problem["output"]),
-        codes.LOSS_CODES[problem["loss"]],
-        y,
-        sw,
+        kernels.Problem(y, sw, codes.LOSS_CODES[problem["loss"]], float(problem["alpha"]),
+                        float(np.finfo(dtype).eps)),
         rows,
-        dtype.type(problem["alpha"]),
-        float(np.finfo(dtype).eps),
         params,
         grads,
         make_work(units, max_rows, dtype),
@@ -361,7 +376,6 @@ def test_train_epoch_matches_reference_optimiser(optimizer, nesterov, hidden, ou
     order = np.array([3, 0, 6, 2, 5, 1, 4], dtype=np.int64)  # shuffled visit order
     batch_size = 3  # batches of 3, 3 and 1 samples
     settings = (0.05, 0.9, 1.0 if nesterov else 0.0, 0.9, 0.999, 1e-8)
-    opt_code = codes.OPTIMIZER_CODES[optimizer]
     m1 = np.zeros_like(params)
     m2 = np.zeros_like(params)
     step = np.zeros(1, dtype=np.int64)
@@ -372,10 +386,9 @@ def test_train_epoch_matches_reference_optimiser(optimizer, nesterov, hidden, ou
     # Two epochs, so the second starts from non-zero velocities / moments.
     for _ in range(2):
         accumulated = kernels.train_epoch(
-            dense_data(problem["X"]), make_net(units, hidden, output),
-            codes.LOSS_CODES[loss], problem["y"], problem["sw"], order, batch_size,
-            problem["alpha"], float(np.finfo(np.float64).eps), params, grads,
-            make_work(units, batch_size, np.float64), opt_code, (m1, m2), settings, step,
+            dense_data(problem["X"]), make_net(units, hidden, output), problem_bundle(problem),
+            order, batch_size, params, grads, make_work(units, batch_size, np.float64),
+            optimizer_bundle(optimizer, m1, m2, step, settings),
         )
         expected, expected_accumulated = reference_epoch(
             problem, expected, order, batch_size, optimizer, state, settings)
@@ -401,9 +414,9 @@ def test_train_epoch_plain_sgd_is_one_gradient_step():
     zeros = np.zeros_like(params)
     kernels.train_epoch(
         dense_data(problem["X"]), make_net(units, "logistic", "logistic"),
-        codes.LOG_LOSS, problem["y"], problem["sw"], np.arange(n, dtype=np.int64), n,
-        problem["alpha"], float(np.finfo(np.float64).eps), params, np.empty_like(params),
-        make_work(units, n, np.float64), codes.SGD, (zeros, zeros.copy()),
-        (0.1, 0.0, 0.0, 0.9, 0.999, 1e-8), np.zeros(1, dtype=np.int64),
+        problem_bundle(problem), np.arange(n, dtype=np.int64), n, params,
+        np.empty_like(params), make_work(units, n, np.float64),
+        optimizer_bundle("sgd", zeros, zeros.copy(), np.zeros(1, dtype=np.int64),
+                         (0.1, 0.0, False, 0.9, 0.999, 1e-8)),
     )
     assert_close(params, expected, rtol=1e-12)

@@ -23,6 +23,19 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from numba_mlp import MLPClassifier, MLPRegressor
+from numba_mlp._worked_examples import (
+    ALICE_COEFS,
+    ALICE_INTERCEPTS,
+    HANDOUT_HIDDEN_BIASES,
+    HANDOUT_LEARNING_RATE,
+    HANDOUT_W_HIDDEN_OUTPUT,
+    HANDOUT_W_INPUT_HIDDEN,
+    HANDOUT_X,
+    HANDOUT_Y,
+    INTRODUCTION_LEARNING_RATE,
+    PEOPLE_X,
+    PEOPLE_Y,
+)
 
 
 def sigmoid(x):
@@ -71,18 +84,13 @@ def readout(n_hidden, node):
 
 # =========================================================== the handout
 
-X_HANDOUT = [[1.0, 3.0, 5.0]]  # input_nodes <- c(1, 3, 5)
-Y_HANDOUT = [1.0]  # label <- 1
-ETA = 0.01  # eta <- 0.01
-# weights_i_h1 <- c(0.5, 1.2, -0.3); the columns of h2..h4 are ours (the
-# handout leaves them to the reader). Row i holds the weights leaving input i.
-W_INPUT_HIDDEN = [
-    [0.5, 0.1, -0.4, 0.3],
-    [1.2, -0.2, 0.2, 0.1],
-    [-0.3, 0.3, 0.1, -0.2],
-]
-W_HIDDEN_OUTPUT = [0.8, -1.2, 0.5, -0.3]  # the exercise's weights for h1..h4
-HIDDEN_BIASES = [0.0, 0.0, 0.0, 0.0]  # "we assume it to be zero here"
+# the handout's inputs and weights, kept in one place with the trace's examples
+X_HANDOUT = [HANDOUT_X]
+Y_HANDOUT = [HANDOUT_Y]
+ETA = HANDOUT_LEARNING_RATE
+W_INPUT_HIDDEN = HANDOUT_W_INPUT_HIDDEN
+W_HIDDEN_OUTPUT = HANDOUT_W_HIDDEN_OUTPUT
+HIDDEN_BIASES = HANDOUT_HIDDEN_BIASES
 
 
 def handout_hidden_activations():
@@ -252,9 +260,6 @@ def test_intro_feedforward_output_as_classifier_probability():
     assert proba[0, 0] == pytest.approx(1 - 0.7216, abs=5e-5)
 
 
-# Weight (minus 135), height (minus 66); gender: female 1, male 0.
-PEOPLE_X = [[-2.0, -1.0], [25.0, 6.0], [17.0, 4.0], [-15.0, -6.0]]  # Alice, Bob, Charlie, Diana
-PEOPLE_Y = [1, 0, 0, 1]
 
 
 def test_intro_mse_when_always_predicting_zero():
@@ -270,11 +275,7 @@ def test_intro_mse_when_always_predicting_zero():
     assert 2 * model.loss_ == pytest.approx(0.5, abs=1e-12)
 
 
-# Alice only; all weights 1 and biases 0. w1 = x1 -> h1, w2 = x2 -> h1,
-# w3 = x1 -> h2, w4 = x2 -> h2, w5 = h1 -> o1, w6 = h2 -> o1.
-ALICE_COEFS = [[[1.0, 1.0], [1.0, 1.0]], [[1.0], [1.0]]]
-ALICE_INTERCEPTS = [[0.0, 0.0], [0.0]]
-INTRO_ETA = 0.1
+INTRO_ETA = INTRODUCTION_LEARNING_RATE
 
 
 @pytest.mark.parametrize("node", [0, 1])

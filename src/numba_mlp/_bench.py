@@ -85,7 +85,7 @@ PREDICT_CASES = (
     PredictCase(100_000, 784, (256,), target=1.2),
 )
 
-#: scikit-learn's online SGD costs ~0.1 ms per example: time it on this many.
+#: scikit-learn's online SGD is slow per example: time it on this many and scale.
 SKLEARN_ONLINE_SAMPLES = 2_000
 
 

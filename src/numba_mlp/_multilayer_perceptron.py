@@ -1,16 +1,21 @@
 """MLPClassifier and MLPRegressor: scikit-learn's face on the Numba kernels.
 
 This module does what scikit-learn's ``_multilayer_perceptron`` does around
-its matrix products: parameter and input validation, label encoding, weight
-initialisation (drawing the same random numbers in the same order), fitted
-attributes. The training loops are in ``_training`` and the kernels.
+its matrix products, written as scikit-learn writes it so that the two can be
+read side by side: parameter and input validation, label encoding, weight
+initialisation (drawing the same random numbers in the same order), the fit
+loops (``_fit_stochastic``, ``_fit_lbfgs``, ``_update_no_improvement_count``)
+and the fitted attributes. Where scikit-learn loops over minibatches, these
+loops call one compiled kernel per epoch (``_training``).
 """
 
 import copy
+import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.optimize
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -20,8 +25,11 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
+from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -38,8 +46,16 @@ from sklearn.utils.validation import (
 
 from numba_mlp.kernels import predict_outputs
 
-from ._network import CHUNK_ROWS, kernel_dtype, make_data, make_net, make_work, pack
-from ._training import fit_lbfgs, fit_stochastic, loss_and_gradient_at
+from ._network import CHUNK_ROWS, kernel_dtype, make_data, make_net, make_work, pack, unpack
+from ._optimizers import OptimizerState
+from ._progress import EpochProgress
+from ._training import (
+    EpochRunner,
+    FullBatchObjective,
+    ctrl_c_held_back,
+    raise_non_finite,
+    shuffled,
+)
 from ._validation import (
     check_fitted_shapes,
     check_fitted_weights,
@@ -211,10 +227,228 @@ class BaseMultilayerPerceptron(BaseEstimator):
             self._best_coefs = [c.copy() for c in self.coefs_]
             self._best_intercepts = [i.copy() for i in self.intercepts_]
         if self.solver in _STOCHASTIC_SOLVERS:
-            fit_stochastic(self, X, y, sample_weight, layer_units, incremental, X.dtype)
-        else:
-            fit_lbfgs(self, X, y, sample_weight, layer_units, X.dtype)
+            self._fit_stochastic(X, y, sample_weight, layer_units, incremental)
+        elif self.solver == "lbfgs":
+            self._fit_lbfgs(X, y, sample_weight, layer_units)
         return self
+
+    def _net(self, layer_units):
+        """The ``Net`` bundle of this network."""
+        return make_net(layer_units, self.activation, self.out_activation_)
+
+    def _fit_lbfgs(self, X, y, sample_weight, layer_units):
+        # Run LBFGS
+        objective = FullBatchObjective(X, y, sample_weight, self._net(layer_units),
+                                       self.loss, self.alpha, X.dtype)
+        packed_coef_inter = pack(self.coefs_, self.intercepts_, np.float64)
+
+        if self.verbose is True or self.verbose >= 1:
+            iprint = 1
+        else:
+            iprint = -1
+
+        opt_res = scipy.optimize.minimize(
+            objective,
+            packed_coef_inter,
+            method="L-BFGS-B",
+            jac=True,
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+                **_get_additional_lbfgs_options_dict("iprint", iprint),
+            },
+        )
+        self.n_iter_ = min(opt_res.nit, self.max_iter)
+        self.loss_ = opt_res.fun
+        final = np.asarray(opt_res.x, dtype=X.dtype)
+        if not np.isfinite(self.loss_):
+            raise_non_finite(f"the training loss became {self.loss_}")
+        if not np.isfinite(final).all():
+            raise_non_finite("L-BFGS produced non-finite weights")
+        self.coefs_, self.intercepts_ = unpack(final, layer_units)
+        # last, once the model is complete: a warnings filter may raise it
+        _check_optimize_result("lbfgs", opt_res, self.max_iter)
+
+    def _fit_stochastic(self, X, y, sample_weight, layer_units, incremental):
+        params = pack(self.coefs_, self.intercepts_, X.dtype)
+        # coefs_ become views of the buffer the kernels train: no second copy
+        self.coefs_, self.intercepts_ = unpack(params, layer_units)
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = OptimizerState(self, params.shape[0], X.dtype)
+
+        # early_stopping in partial_fit doesn't make sense
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            # don't stratify in multilabel classification
+            should_stratify = is_classifier(self) and self.n_outputs_ == 1
+            stratify = y if should_stratify else None
+            if sample_weight is None:
+                X_train, X_val, y_train, y_val = train_test_split(
+                    X,
+                    y,
+                    random_state=self._random_state,
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                )
+                sample_weight_train = sample_weight_val = None
+            else:
+                (
+                    X_train,
+                    X_val,
+                    y_train,
+                    y_val,
+                    sample_weight_train,
+                    sample_weight_val,
+                ) = train_test_split(
+                    X,
+                    y,
+                    sample_weight,
+                    random_state=self._random_state,
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                )
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' "
+                    "or the size of your dataset."
+                )
+
+            if is_classifier(self):
+                y_val = self._label_binarizer.inverse_transform(y_val)
+        else:
+            X_train, y_train, sample_weight_train = X, y, sample_weight
+            X_val = y_val = sample_weight_val = None
+
+        n_samples = X_train.shape[0]
+        sample_idx = np.arange(n_samples, dtype=np.int64)
+
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than "
+                    "sample size. It is going to be clipped"
+                )
+            batch_size = np.clip(self.batch_size, 1, n_samples)
+
+        epochs = EpochRunner(X_train, y_train, sample_weight_train, self._net(layer_units),
+                             self.loss, self.alpha, params, batch_size)
+        progress = EpochProgress(self, incremental)  # verbose lines or a tqdm bar
+        reached_max_iter = False
+        try:
+            self.n_iter_ = 0
+            for it in range(self.max_iter):
+                if self.shuffle:
+                    sample_idx = shuffled(sample_idx, self._random_state)
+
+                with ctrl_c_held_back():  # an epoch is counted whole or not at all
+                    accumulated_loss = epochs.run_epoch(sample_idx, self._optimizer)
+                    if not early_stopping:
+                        # without a best model to go back to, stop where it happens
+                        if not np.isfinite(accumulated_loss):
+                            raise_non_finite(f"the training loss became {accumulated_loss} "
+                                             f"during epoch {self.n_iter_ + 1}")
+                        if not np.isfinite(params).all():
+                            raise_non_finite(
+                                f"weights became non-finite during epoch {self.n_iter_ + 1}"
+                            )
+
+                    self.n_iter_ += 1
+                    self.loss_ = accumulated_loss / X_train.shape[0]
+
+                    self.t_ += n_samples
+                    self.loss_curve_.append(self.loss_)
+                    # update no_improvement_count based on training loss or
+                    # validation score according to early_stopping
+                    self._update_no_improvement_count(
+                        early_stopping, X_val, y_val, sample_weight_val
+                    )
+                    progress.epoch_ends(self, early_stopping)
+
+                    # for learning rate that needs to be updated at iteration end
+                    self._optimizer.iteration_ends(self.t_)
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    # not better than last `n_iter_no_change` iterations by tol
+                    # stop or decrease learning rate
+                    if early_stopping:
+                        msg = (
+                            "Validation score did not improve more than "
+                            "tol=%f for %d consecutive epochs."
+                            % (self.tol, self.n_iter_no_change)
+                        )
+                    else:
+                        msg = (
+                            "Training loss did not improve more than tol=%f"
+                            " for %d consecutive epochs."
+                            % (self.tol, self.n_iter_no_change)
+                        )
+
+                    is_stopping = self._optimizer.trigger_stopping(msg, self.verbose,
+                                                                   say=progress.say)
+                    if is_stopping:
+                        break
+                    else:
+                        self._no_improvement_count = 0
+
+                if incremental:
+                    break
+
+                reached_max_iter = self.n_iter_ == self.max_iter
+        except KeyboardInterrupt:
+            progress.close()  # the warning goes below the bar, not into it
+            warnings.warn("Training interrupted by user.")
+        finally:
+            progress.close()
+
+        if early_stopping:
+            # restore best weights (a diverged epoch's are never the best: its
+            # validation score is NaN)
+            self.coefs_ = self._best_coefs
+            self.intercepts_ = self._best_intercepts
+            if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
+                raise_non_finite("no epoch gave finite weights")
+
+        # last, once the model is complete: a warnings filter may raise it
+        if reached_max_iter:
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) "
+                "reached and the optimization hasn't converged yet." % self.max_iter,
+                ConvergenceWarning,
+            )
+
+    def _update_no_improvement_count(self, early_stopping, X, y, sample_weight):
+        if early_stopping:
+            # compute validation score (can be NaN), use that for stopping
+            val_score = self._score(X, y, sample_weight=sample_weight)
+
+            self.validation_scores_.append(val_score)
+
+            # update best parameters
+            # use validation_scores_, not loss_curve_
+            # let's hope no-one overloads .score with mse
+            last_valid_score = self.validation_scores_[-1]
+
+            if last_valid_score < (self.best_validation_score_ + self.tol):
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+
+            if last_valid_score > self.best_validation_score_:
+                self.best_validation_score_ = last_valid_score
+                self._best_coefs = [c.copy() for c in self.coefs_]
+                self._best_intercepts = [i.copy() for i in self.intercepts_]
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, coefs_init=None, intercepts_init=None):
@@ -266,9 +500,20 @@ class BaseMultilayerPerceptron(BaseEstimator):
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
+        for name, array, shape in (
+            ("X", X, (X.shape[0], layer_units[0])),
+            ("y", y, (X.shape[0], layer_units[-1])),
+            ("sample_weight", sample_weight, (X.shape[0],)),
+        ):
+            if array is not None and np.shape(array) != shape:
+                raise ValueError(
+                    f"{name} has shape {np.shape(array)}, expected {shape} for layer "
+                    f"sizes {list(layer_units)}."
+                )
         dtype = kernel_dtype(X.dtype, self.coefs_[0].dtype)
-        return loss_and_gradient_at(self, X, y, sample_weight, layer_units, dtype,
-                                    packed_coef_inter)
+        objective = FullBatchObjective(X, y, sample_weight, self._net(layer_units), self.loss,
+                                       self.alpha, dtype)
+        return objective(packed_coef_inter)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -322,7 +567,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
         predict_outputs(
             data,
-            make_net(layer_units, self.activation, self.out_activation_),
+            self._net(layer_units),
             pack(self.coefs_, self.intercepts_, dtype),
             make_work(layer_units, max_rows, dtype, gather=False, backward=False),
             outputs,

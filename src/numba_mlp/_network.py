@@ -1,16 +1,17 @@
-"""The network as the kernels see it: flat buffers and the tuples around them.
+"""The network as the kernels see it: flat buffers and the bundles around them.
 
 The estimators keep ``coefs_`` and ``intercepts_`` as lists of arrays, as
 scikit-learn does; this module packs them into the one flat parameter buffer
 the kernels update (scikit-learn's ``_pack`` layout), unpacks the result, and
-builds the ``data``, ``net`` and ``work`` tuples described in
-``numba_mlp.kernels.network``.
+builds the ``Data``, ``Net``, ``Problem`` and ``Work`` bundles of
+``numba_mlp.kernels.bundles``.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-from numba_mlp.kernels.codes import ACTIVATION_CODES
+from numba_mlp.kernels.bundles import Data, Net, Problem, Work
+from numba_mlp.kernels.codes import ACTIVATION_CODES, LOSS_CODES
 
 #: Samples per chunk when predicting: large enough for efficient matrix
 #: products, small enough to bound the buffers whatever the number of samples.
@@ -54,8 +55,8 @@ def kernel_dtype(*dtypes):
 
 
 def make_net(layer_units, hidden_activation, output_activation):
-    """The ``net`` tuple: layer sizes and activation codes."""
-    return (
+    """The ``Net`` bundle: layer sizes and activation codes."""
+    return Net(
         np.asarray(layer_units, dtype=np.int64),
         ACTIVATION_CODES[hidden_activation],
         ACTIVATION_CODES[output_activation],
@@ -63,20 +64,20 @@ def make_net(layer_units, hidden_activation, output_activation):
 
 
 def make_data(X, dtype):
-    """The ``data`` tuple for dense or sparse ``X``, converted to ``dtype``.
+    """The ``Data`` bundle for dense or sparse ``X``, converted to ``dtype``.
 
     Never modifies ``X``: conversions make copies.
     """
     if sp.issparse(X):
         csr = sp.csr_matrix(X)
-        return (
+        return Data(
             np.empty((0, 0), dtype=dtype),
             np.ascontiguousarray(csr.data, dtype=dtype),
             np.ascontiguousarray(csr.indices, dtype=np.int64),
             np.ascontiguousarray(csr.indptr, dtype=np.int64),
             True,
         )
-    return (
+    return Data(
         np.ascontiguousarray(X, dtype=dtype),
         np.empty(0, dtype=dtype),
         np.empty(0, dtype=np.int64),
@@ -85,18 +86,35 @@ def make_data(X, dtype):
     )
 
 
+def make_problem(y, sample_weight, loss, alpha, dtype):
+    """The ``Problem`` bundle: targets and sample weights in ``dtype``, the loss
+    code, the L2 penalty, and log loss's probability clip (``dtype``'s eps)."""
+    y = np.asarray(y)
+    if y.ndim == 1:
+        y = y.reshape(-1, 1)
+    if sample_weight is None:
+        sample_weight = np.ones(y.shape[0], dtype=dtype)
+    return Problem(
+        np.ascontiguousarray(y, dtype=dtype),
+        np.ascontiguousarray(sample_weight, dtype=dtype),
+        LOSS_CODES[loss],
+        float(alpha),
+        float(np.finfo(dtype).eps),
+    )
+
+
 def make_work(layer_units, max_rows, dtype, gather=True, backward=True):
-    """The ``work`` tuple: buffers for ``max_rows`` samples at a time.
+    """The ``Work`` bundle: buffers for ``max_rows`` samples at a time.
 
     ``gather=False`` when the dense rows will always be consecutive (predict,
     L-BFGS) or the input is sparse: the kernels then read X in place and the
     gather buffer is left empty. ``backward=False`` when no delta is needed.
     """
     node_count = max_rows * int(sum(layer_units[1:]))
-    return (
+    return Work(
         np.empty((max_rows if gather else 0, layer_units[0]), dtype=dtype),
         np.empty(node_count, dtype=dtype),
         np.empty(node_count if backward else 0, dtype=dtype),
-        int(max_rows),
         np.empty((max_rows, layer_units[-1]), dtype=dtype),
+        int(max_rows),
     )

@@ -8,6 +8,7 @@ learning rate by 5).
 
 import numpy as np
 
+from numba_mlp.kernels.bundles import Optimizer
 from numba_mlp.kernels.codes import OPTIMIZER_CODES
 
 
@@ -37,17 +38,16 @@ class OptimizerState:
         )
         self.step = np.zeros(1, dtype=np.int64)
 
-    @property
-    def code(self):
-        """Integer code of the solver, for the epoch kernel."""
-        return OPTIMIZER_CODES[self.solver]
-
-    def kernel_settings(self):
-        """(learning_rate, momentum, nesterov, beta_1, beta_2, epsilon) as floats."""
-        return (
+    def bundle(self):
+        """The ``Optimizer`` bundle for the next epoch kernel (moments shared, not copied)."""
+        return Optimizer(
+            OPTIMIZER_CODES[self.solver],
+            self.first_moments,
+            self.second_moments,
+            self.step,
             float(self.learning_rate),
             float(self.momentum),
-            1.0 if self.nesterov else 0.0,
+            bool(self.nesterov),
             float(self.beta_1),
             float(self.beta_2),
             float(self.epsilon),
@@ -60,17 +60,20 @@ class OptimizerState:
                 float(self.learning_rate_init) / (time_step + 1) ** self.power_t
             )
 
-    def trigger_stopping(self, msg, verbose):
-        """Return True to stop; 'adaptive' SGD divides the rate by 5 instead."""
+    def trigger_stopping(self, msg, verbose, say=print):
+        """Return True to stop; 'adaptive' SGD divides the rate by 5 instead.
+
+        With ``verbose``, the decision is reported through ``say``.
+        """
         if self.solver == "adam" or self.lr_schedule != "adaptive":
             if verbose:
-                print(msg + " Stopping.")
+                say(msg + " Stopping.")
             return True
         if self.learning_rate <= 1e-6:
             if verbose:
-                print(msg + " Learning rate too small. Stopping.")
+                say(msg + " Learning rate too small. Stopping.")
             return True
         self.learning_rate /= 5.0
         if verbose:
-            print(msg + " Setting learning rate to %f" % self.learning_rate)
+            say(msg + " Setting learning rate to %f" % self.learning_rate)
         return False

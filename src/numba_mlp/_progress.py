@@ -10,8 +10,9 @@
   ``progress``), and for ``partial_fit`` (one epoch per call), the lines of
   ``verbose=1`` instead.
 
-``fit_stochastic`` makes one ``EpochProgress`` before its epoch loop, calls
-``epoch_ends`` once per epoch and ``close`` when the loop is over.
+``_fit_stochastic`` makes one ``EpochProgress`` before its epoch loop, calls
+``epoch_ends`` once per epoch, prints its stopping messages through ``say``
+(above the bar, never into it) and calls ``close`` before any warning.
 """
 
 
@@ -57,6 +58,13 @@ class EpochProgress:
             print("Iteration %d, loss = %.8f" % (estimator.n_iter_, estimator.loss_))
             if validation_score is not None:
                 print("Validation score: %f" % validation_score)
+
+    def say(self, message):
+        """Print a message (the stopping messages) on its own line, above the bar."""
+        if self.bar is not None:
+            self.bar.write(message)
+        else:
+            print(message)
 
     def close(self):
         """Finish the bar (it stays on screen, at the epoch training stopped)."""

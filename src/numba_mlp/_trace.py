@@ -1,36 +1,33 @@
 """The teaching trace: one training step of one example, node by node.
 
-``trace_step(estimator, x, y)`` runs the training kernels on one example at
-the estimator's current weights (``numba_mlp.kernels.trace``) and returns
-every node's net input, activation and delta and every weight's gradient
-and change (one plain gradient-descent step, no momentum) as NumPy arrays,
-one ``LayerTrace`` per layer of nodes. ``format_trace`` prints them as the
-seeds' tables; ``python -m numba_mlp trace`` shows the seeds' examples.
+``trace_step(estimator, x, y)`` runs the very kernels training runs (the
+layer kernels of ``numba_mlp.kernels.forward`` and ``.backward``) on one
+example at the estimator's current weights, keeping what training
+overwrites: every node's net input, activation and delta and every weight's
+gradient and change (one plain gradient-descent step, no momentum), as
+NumPy arrays, one ``LayerTrace`` per layer of nodes. ``print(trace)`` shows
+them as the handouts' tables (``_trace_text``); ``python -m numba_mlp
+trace`` shows the handouts' examples (``_worked_examples``).
 """
 
-import sys
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from numba_mlp.kernels.codes import LOSS_CODES
+from numba_mlp.kernels.backward import (
+    compute_gradient,
+    compute_hidden_deltas,
+    compute_output_deltas,
+    finish_gradient,
+)
+from numba_mlp.kernels.forward import compute_layer
+from numba_mlp.kernels.layout import biases_of, nodes_of, weights_of
 from numba_mlp.kernels.losses import loss_scale, sample_loss
-from numba_mlp.kernels.trace import trace_example
 
-from ._network import kernel_dtype, make_net, pack, unpack
-from ._text import text_table
+from ._network import kernel_dtype, make_net, make_problem, pack, unpack
 from ._validation import check_fitted_weights, check_learning_rate
-
-#: How each loss is named in the printed trace.
-LOSS_NAMES = {
-    "squared_error": "half squared error 0.5 (y - a)^2",
-    "log_loss": "log loss",
-    "poisson": "half Poisson deviance",
-}
 
 
 @dataclass(frozen=True)
@@ -75,6 +72,8 @@ class StepTrace:
         return self.layers[-1].activation
 
     def __str__(self):
+        from ._trace_text import format_trace
+
         return format_trace(self)
 
 
@@ -103,6 +102,55 @@ def _target_row(estimator, y, n_outputs):
     if not np.isfinite(row).all():
         raise ValueError("y contains NaN or infinity.")
     return row
+
+
+def _run_one_example(net, problem, params, inputs):
+    """Forward and backward pass of the one example ``inputs`` (1, n_features).
+
+    Calls the layer kernels training calls, in training's order, with buffers
+    for one row that are kept instead of overwritten by the next batch:
+    returns ``(net_inputs, activations, deltas, gradients)``, the first three
+    as node buffers (``layout.nodes_of`` with one row), the gradients (the
+    L2 term included, averaged over a weight of 1) laid out as ``params``.
+    """
+    layer_units = net.layer_units
+    last = layer_units.shape[0] - 1
+    dtype = params.dtype
+    n_nodes = int(layer_units[1:].sum())
+    net_inputs, activations, deltas = (np.zeros(n_nodes, dtype=dtype) for _ in range(3))
+    gradients = np.zeros_like(params)
+
+    # forward: net input of each node, then its activation
+    layer_inputs = inputs
+    for layer in range(1, last + 1):
+        code = net.output_activation if layer == last else net.hidden_activation
+        compute_layer(layer_inputs, weights_of(params, layer_units, layer - 1),
+                      biases_of(params, layer_units, layer - 1), code,
+                      nodes_of(activations, layer_units, 1, layer, 1),
+                      nodes_of(net_inputs, layer_units, 1, layer, 1))
+        layer_inputs = nodes_of(activations, layer_units, 1, layer, 1)
+
+    # backward: output deltas, then each hidden layer's from the one after it
+    rows = np.zeros(1, dtype=np.int64)
+    compute_output_deltas(net.output_activation, problem.loss,
+                          nodes_of(activations, layer_units, 1, last, 1), problem.targets,
+                          rows, problem.sample_weight, nodes_of(deltas, layer_units, 1, last, 1))
+    for layer in range(last - 1, 0, -1):
+        compute_hidden_deltas(net.hidden_activation, weights_of(params, layer_units, layer),
+                              nodes_of(deltas, layer_units, 1, layer + 1, 1),
+                              nodes_of(activations, layer_units, 1, layer, 1),
+                              nodes_of(deltas, layer_units, 1, layer, 1))
+
+    # gradient of every weight: delta x the activation at its source (+ alpha w)
+    for layer in range(last):
+        source = inputs if layer == 0 else nodes_of(activations, layer_units, 1, layer, 1)
+        weight_grads = weights_of(gradients, layer_units, layer)
+        bias_grads = biases_of(gradients, layer_units, layer)
+        compute_gradient(source, nodes_of(deltas, layer_units, 1, layer + 1, 1),
+                         weight_grads, bias_grads)
+        finish_gradient(weights_of(params, layer_units, layer), weight_grads, bias_grads,
+                        problem.alpha, 1.0)
+    return net_inputs, activations, deltas, gradients
 
 
 def trace_step(estimator, x, y, *, learning_rate=None):
@@ -180,20 +228,17 @@ def trace_step(estimator, x, y, *, learning_rate=None):
     alpha = float(estimator.alpha)
 
     net = make_net(layer_units, estimator.activation, estimator.out_activation_)
-    loss_code = LOSS_CODES[estimator.loss]
+    problem = make_problem(targets, None, estimator.loss, alpha, dtype)
     params = pack(coefs, intercepts, dtype)
-    n_nodes = int(sum(layer_units[1:]))
-    net_inputs, activations, deltas = (np.zeros(n_nodes, dtype=dtype) for _ in range(3))
-    gradients, changes = np.zeros_like(params), np.zeros_like(params)
-    inputs = np.ascontiguousarray(x.reshape(1, -1))
-    trace_example(net, loss_code, params, inputs, targets, alpha, learning_rate,
-                  (net_inputs, activations, deltas, gradients, changes))
+    nodes = _run_one_example(net, problem, params, x.reshape(1, -1))
+    net_inputs, activations, deltas, gradients = nodes
+    changes = gradients * -dtype.type(learning_rate)
 
-    eps = float(np.finfo(dtype).eps)
+    n_outputs = layer_units[-1]
     loss = float(
-        sample_loss(loss_code, net[2], activations[-layer_units[-1]:],
-                    net_inputs[-layer_units[-1]:], targets[0], eps)
-        * loss_scale(loss_code, layer_units[-1])
+        sample_loss(problem.loss, net.output_activation, activations[-n_outputs:],
+                    net_inputs[-n_outputs:], targets[0], problem.probability_clip)
+        * loss_scale(problem.loss, n_outputs)
     )
     weight_grads, bias_grads = unpack(gradients, layer_units)
     weight_changes, bias_changes = unpack(changes, layer_units)
@@ -237,195 +282,3 @@ def trace_step(estimator, x, y, *, learning_rate=None):
     )
 
 
-# ------------------------------------------------------------------ printing
-
-
-def node_names(trace):
-    """Names of the nodes, layer by layer: x1.., then h1.. (h1.1.. for several
-    hidden layers), then o1.."""
-    names = [[f"x{i + 1}" for i in range(trace.x.shape[0])]]
-    n_hidden = len(trace.layers) - 1
-    for layer in trace.layers:
-        n = layer.activation.shape[0]
-        if layer.is_output:
-            names.append([f"o{j + 1}" for j in range(n)])
-        elif n_hidden == 1:
-            names.append([f"h{j + 1}" for j in range(n)])
-        else:
-            names.append([f"h{layer.layer}.{j + 1}" for j in range(n)])
-    return names
-
-
-def _number(value):
-    return f"{value:.6g}" if abs(value) < 1e-4 and value != 0 else f"{value:.6f}"
-
-
-def format_trace(trace):
-    """The trace as three tables: forward pass, backward pass, weights.
-
-    Weights are numbered w1, w2, ... and biases b1, b2, ... node by node
-    (all weights into the first hidden node, then the second, ...), as in
-    the introduction's 2-2-1 network (w1 = x1 -> h1, w2 = x2 -> h1, ...).
-    """
-    names = node_names(trace)
-    forward = []
-    for layer, layer_names in zip(trace.layers, names[1:]):
-        for j, name in enumerate(layer_names):
-            forward.append([name, layer.activation_function, _number(layer.net_input[j]),
-                            _number(layer.activation[j])])
-    backward = []
-    for layer, layer_names in reversed(list(zip(trace.layers, names[1:]))):
-        for j, name in enumerate(layer_names):
-            backward.append([name, _number(layer.delta[j]), _number(layer.bias_gradient[j]),
-                             _number(layer.bias_change[j])])
-    weights = []
-    biases = []
-    w = b = 0
-    for layer, sources, targets in zip(trace.layers, names[:-1], names[1:]):
-        for j, target in enumerate(targets):
-            for i, source in enumerate(sources):
-                w += 1
-                weights.append([f"w{w}", f"{source} -> {target}", _number(layer.weights[i, j]),
-                                _number(layer.weight_gradient[i, j]),
-                                _number(layer.weight_change[i, j]),
-                                _number(layer.weights[i, j] + layer.weight_change[i, j])])
-            b += 1
-            biases.append([f"b{b}", target, _number(layer.biases[j]),
-                           _number(layer.bias_gradient[j]), _number(layer.bias_change[j]),
-                           _number(layer.biases[j] + layer.bias_change[j])])
-    x = ", ".join(f"{value:g}" for value in trace.x)
-    y = ", ".join(f"{value:g}" for value in trace.target)
-    loss_name = LOSS_NAMES.get(trace.loss_function, trace.loss_function)
-    parts = [
-        f"example x = ({x}), target y = ({y}); loss = {loss_name} = {_number(trace.loss)}",
-        "",
-        "forward pass: net = sum_i a_i w_ij + b_j, a = f(net)",
-        text_table(["node", "f", "net input", "activation"], forward, right_align=True),
-        "",
-        "backward pass: delta = dLoss/dnet (output: dLoss/da x f'(net); "
-        "hidden: sum_k w_jk delta_k x f'(net))",
-        text_table(["node", "delta", "bias gradient", "bias change"], backward, right_align=True),
-        "",
-        f"weights: gradient = delta(to) x activation(from)"
-        + (f" + alpha w (alpha = {trace.alpha:g})" if trace.alpha else "")
-        + f"; change = -learning rate x gradient (learning rate {trace.learning_rate:g})",
-        text_table(["weight", "from -> to", "value", "gradient", "change", "new value"],
-                   weights + biases, right_align=True),
-    ]
-    return "\n".join(parts)
-
-
-# ------------------------------------------------- the seeds' worked examples
-
-
-def _network_with_weights(coefs, intercepts, X, y, learning_rate):
-    """A fitted MLPRegressor (logistic hidden and output nodes, squared error)
-    whose weights are exactly ``coefs`` / ``intercepts``."""
-    from ._multilayer_perceptron import MLPRegressor
-
-    net = MLPRegressor(
-        hidden_layer_sizes=(len(intercepts[0]),), activation="logistic",
-        out_activation="logistic", solver="sgd", batch_size=1, momentum=0.0,
-        alpha=0.0, shuffle=False, learning_rate_init=learning_rate, max_iter=1,
-    )
-    coefs = [np.array(c, dtype=float) for c in coefs]
-    intercepts = [np.array(b, dtype=float) for b in intercepts]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        net.fit(np.array(X, dtype=float), np.array(y, dtype=float),
-                coefs_init=coefs, intercepts_init=intercepts)
-    # fit took one step; put the document's weights back
-    net.coefs_ = coefs
-    net.intercepts_ = intercepts
-    return net
-
-
-def alice_example(learning_rate=0.1):
-    """The introduction's 2-2-1 network on Alice: (network, x, y)."""
-    x, y = [-2.0, -1.0], 1.0  # weight - 135, height - 66; female = 1
-    net = _network_with_weights([[[1.0, 1.0], [1.0, 1.0]], [[1.0], [1.0]]],
-                                [[0.0, 0.0], [0.0]], [x], [y], learning_rate)
-    return net, x, y
-
-
-#: The handout's 3-4-1 network. Column h1 and the output weights are the
-#: handout's; the other hidden columns are ours (the handout leaves them to
-#: the reader), as in tests/test_textbook.py.
-HANDOUT_W_INPUT_HIDDEN = [[0.5, 0.1, -0.4, 0.3], [1.2, -0.2, 0.2, 0.1], [-0.3, 0.3, 0.1, -0.2]]
-HANDOUT_W_HIDDEN_OUTPUT = [0.8, -1.2, 0.5, -0.3]
-
-
-def handout_example(learning_rate=0.01):
-    """The handout's 3-4-1 network, x = (1, 3, 5), y = 1, output bias set so
-    that the output activation is the handout's assumed 0.6: (network, x, y)."""
-    x, y = [1.0, 3.0, 5.0], 1.0
-    hidden = [
-        1.0 / (1.0 + np.exp(-sum(x[i] * HANDOUT_W_INPUT_HIDDEN[i][j] for i in range(3))))
-        for j in range(4)
-    ]
-    output_bias = np.log(0.6 / 0.4) - sum(w * a for w, a in zip(HANDOUT_W_HIDDEN_OUTPUT, hidden))
-    net = _network_with_weights(
-        [HANDOUT_W_INPUT_HIDDEN, [[w] for w in HANDOUT_W_HIDDEN_OUTPUT]],
-        [[0.0] * 4, [output_bias]], [x], [y], learning_rate,
-    )
-    return net, x, y
-
-
-def _alice_notes(trace):
-    w1 = trace.layers[0].weight_gradient[0, 0]
-    return [
-        "The document: h1 = h2 = f(-3) = 0.0474, o1 = f(0.0948) = 0.524 "
-        "(above: activation of h1, h2, o1).",
-        "Its loss is the FULL squared error (1 - y_pred)^2, twice scikit-learn's half "
-        "squared error,\nso its derivatives are twice the gradients above:",
-        f"  dL/dw1 = 2 x {_number(w1)} = {2 * w1:.4f}",
-        "  (the document: -0.952 x 0.249 x -0.0904 = 0.0214, from factors rounded to 3 digits)",
-    ]
-
-
-def _handout_notes(trace):
-    hidden, output = trace.layers
-    delta_o = output.delta[0]
-    return [
-        "The handout: net input of h1 = 2.6, activation = sigmoid(2.6) = 0.9308616 "
-        "(above: h1).",
-        "Its delta is 2 (y - a) a (1 - a) = -dLoss/dnet for the FULL squared error: "
-        "-2 x ours.",
-        f"  delta_o = -2 x {_number(delta_o)} = {-2 * delta_o:.6f}   (the handout: 0.192)",
-        f"  weight change h1 -> o = eta x delta_o x h1 = 2 x {_number(output.weight_change[0, 0])}"
-        f" = {2 * output.weight_change[0, 0]:.9f}   (the handout: 0.001787254)",
-        f"  delta_h1 = w x delta_o x h1 (1 - h1) = -2 x {_number(hidden.delta[0])} = "
-        f"{-2 * hidden.delta[0]:.9f}   with the weight BEFORE the step, 0.8",
-        "  (the handout multiplies by the updated weight 0.8017873 and prints 0.009907519).",
-    ]
-
-
-#: name -> (title, builder, default learning rate, notes)
-EXAMPLES = {
-    "alice": (
-        "The 2-2-1 network of 'Introduction to Neural Networks' on Alice: every weight 1, "
-        "every bias 0,\nsigmoid (logistic) hidden and output nodes, squared error.",
-        alice_example, 0.1, _alice_notes,
-    ),
-    "handout": (
-        "The 3-4-1 network of 'Neural Networks from Scratch': sigmoid hidden and output "
-        "nodes, squared error,\ninput (1, 3, 5), label 1, output activation 0.6.",
-        handout_example, 0.01, _handout_notes,
-    ),
-}
-
-
-def run_trace(example="alice", learning_rate=None, out=None):
-    """Print the trace of one of the seeds' examples; return 0."""
-    out = sys.stdout if out is None else out
-    title, build, default_rate, notes = EXAMPLES[example]
-    learning_rate = default_rate if learning_rate is None else learning_rate
-    net, x, y = build(learning_rate)
-    trace = trace_step(net, x, y)
-    print(title, file=out)
-    print(f"One plain gradient-descent step (no momentum), computed by numba-mlp's "
-          f"training kernels.\n", file=out)
-    print(format_trace(trace), file=out)
-    print("", file=out)
-    print("\n".join(notes(trace)), file=out)
-    return 0

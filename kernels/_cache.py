@@ -1,0 +1,81 @@
+"""The kernels' on-disk cache, invalidated by a change to any kernel module.
+
+Numba's own cache (``njit(cache=True)``) stamps each function's cache entry
+with its own source file only. A kernel compiled together with callees from
+other modules (``train_epoch`` inlines ``losses.loss_scale``) would keep its
+old machine code when only a callee's module changes, for example after a
+``git switch`` or ``git pull``: its index still matches its own file.
+
+Here the stamp of every kernel's entry is Numba's stamp of its own file plus
+one hash of the source of every module of this package (the ``.py`` files in
+this directory, sorted by name, ``_jit.py`` and this file included). A
+change to any kernel module therefore makes every kernel's entry stale, and
+the next process compiles again and overwrites it; a tree that has not
+changed loads every kernel from the cache as before.
+
+Everything else is Numba's: the entry lives where Numba would put it
+(``NUMBA_CACHE_DIR`` when set, else ``__pycache__`` beside the source when
+writable, else the user-wide cache directory), and the files are written as
+Numba writes them (safe for several processes compiling at once). The hash
+is computed once, when this module is imported: a few reads of small files.
+"""
+
+import hashlib
+from pathlib import Path
+
+from numba.core.caching import CompileResultCacheImpl, FunctionCache
+from numba.core.dispatcher import Dispatcher
+
+
+def _hash_package_source(directory):
+    """SHA-256 of the names and contents of the ``.py`` files in ``directory``."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(directory).glob("*.py")):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+#: The source of the whole kernels package, as this process imported it.
+PACKAGE_SOURCE_HASH = _hash_package_source(Path(__file__).parent)
+
+
+class _PackageStampedLocator:
+    """Numba's locator for one kernel, its source stamp extended by the package's.
+
+    Every other question (where the cache lives, whether it is writable, the
+    disambiguator in file names) goes to the locator Numba chose.
+    """
+
+    def __init__(self, locator):
+        self._locator = locator
+
+    def get_source_stamp(self):
+        return (self._locator.get_source_stamp(), PACKAGE_SOURCE_HASH)
+
+    def __getattr__(self, name):
+        return getattr(self._locator, name)
+
+
+class _KernelCacheImpl(CompileResultCacheImpl):
+    def __init__(self, py_func):
+        super().__init__(py_func)  # Numba picks the locator, as for cache=True
+        self._locator = _PackageStampedLocator(self._locator)
+
+
+class KernelCache(FunctionCache):
+    """Numba's ``FunctionCache`` whose entries go stale with any kernel module."""
+
+    _impl_class = _KernelCacheImpl
+
+
+def enable_package_cache(dispatcher):
+    """Cache ``dispatcher``'s compilations as ``cache=True`` would, with the package stamp.
+
+    This is ``Dispatcher.enable_caching()`` with ``KernelCache`` in place of
+    ``FunctionCache``. Under ``NUMBA_DISABLE_JIT=1`` ``njit`` returns the plain
+    function, which is returned unchanged.
+    """
+    if isinstance(dispatcher, Dispatcher):
+        dispatcher._cache = KernelCache(dispatcher.py_func)
+    return dispatcher
