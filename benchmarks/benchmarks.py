@@ -166,7 +166,7 @@ class Speedup:
 
     def track_gemm_gflops(self, shape):
         """numpy's float64 GEMM rate, the machine's practical peak."""
-        from numba_mlp._bench import gemm_rate
+        from numba_mlp.benchmark_cases import gemm_rate
 
         return gemm_rate(np.float64)
 

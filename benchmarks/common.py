@@ -1,8 +1,9 @@
 """Shared pieces of the asv suite: the performance table's shapes, data,
 estimators, warm-up. Kept free of asv so a script can import them too.
 
-The shapes are those of ``python -m numba_mlp bench`` (``numba_mlp._bench``),
-so asv history and the bench command speak of the same cases.
+The cases, their data, the estimators' parameters and the timer come from
+``numba_mlp.benchmark_cases``, the one definition the ``bench`` command uses
+too, so asv history and the bench command speak of the same cases.
 """
 
 import functools
@@ -11,16 +12,15 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from numba_mlp import benchmark_cases
+from numba_mlp.benchmark_cases import FIT_CASES
+
 BACKENDS = ("numba_mlp", "sklearn")
 
-# name -> (n_samples, n_features, hidden_layer_sizes): the performance table.
-SHAPES = {
-    "2000x20_h100": (2_000, 20, (100,)),
-    "20000x20_h100": (20_000, 20, (100,)),
-    "20000x100_h256-128": (20_000, 100, (256, 128)),
-    "5000x784_h512": (5_000, 784, (512,)),
-    "60000x784_h256": (60_000, 784, (256,)),
-}
+# key -> case: the performance table's float64 minibatch fits (the bench command's)
+CASES = {case.key: case for case in FIT_CASES if case.batch_size == "auto"}
+# key -> (n_samples, n_features, hidden_layer_sizes)
+SHAPES = {key: (c.n_samples, c.n_features, c.hidden) for key, c in CASES.items()}
 SMALL_SHAPES = ("2000x20_h100", "20000x20_h100", "20000x100_h256-128")
 # epochs per timed fit: enough that a fit's fixed cost does not swamp an epoch
 EPOCHS = {"2000x20_h100": 10, "20000x20_h100": 3}
@@ -34,12 +34,9 @@ def silence_warnings():
 
 @functools.lru_cache(maxsize=2)
 def make_data(shape, dtype=np.float64):
-    """Deterministic, learnable binary data for ``shape`` (a key of SHAPES)."""
+    """The bench command's data for ``shape`` (a key of SHAPES)."""
     n_samples, n_features, _ = SHAPES[shape]
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
-    return X, y
+    return benchmark_cases.make_data(n_samples, n_features, dtype)
 
 
 def estimator_class(backend):
@@ -85,16 +82,9 @@ def warm_up(backend, X, y, hidden, **params):
     est.predict(X[:WARMUP_SAMPLES])
 
 
-def median_time(function, repeats=3):
-    """Median wall time of ``repeats`` calls: the bench command's own timer."""
-    from numba_mlp._bench import _median_time
-
-    return _median_time(function, repeats)
+median_time = benchmark_cases.median_time
 
 
 def epoch_flops(shape):
     """Floating-point operations of one epoch, counted as the bench command does."""
-    from numba_mlp._bench import FitCase
-
-    n_samples, n_features, hidden = SHAPES[shape]
-    return FitCase(n_samples, n_features, hidden, target=0.0).flops
+    return CASES[shape].flops

@@ -6,113 +6,33 @@ with the same parameters (float64, adam, default batch size, same
 between two numbers taken side by side on a shared, noisy machine. PyTorch
 (CPU) and JAX columns appear when those libraries are installed.
 
-The cases (and their targets) are the performance issue's table; the asv suite
-in ``benchmarks/`` times the same cases.
+The cases (and their targets) are defined once, in ``numba_mlp.benchmark_cases``,
+which the asv suite in ``benchmarks/`` times too.
 """
 
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 import warnings
-from dataclasses import dataclass
-
 import numpy as np
 
 from ._text import text_table
-
-
-@dataclass(frozen=True)
-class FitCase:
-    """Per-epoch fit time on ``n_samples x n_features`` data."""
-
-    n_samples: int
-    n_features: int
-    hidden: tuple
-    target: float
-    batch_size: object = "auto"
-    solver: str = "adam"
-    dtype: type = np.float64
-
-    @property
-    def name(self):
-        text = f"fit {self.n_samples:,} x {self.n_features}, {self.hidden}"
-        if self.batch_size != "auto":
-            text += f", {self.solver} batch_size={self.batch_size}"
-        if self.dtype is np.float32:
-            text += ", float32"
-        return text
-
-    @property
-    def flops(self):
-        """Floating-point operations of one epoch: 6 x weights x samples."""
-        units = [self.n_features, *self.hidden, 1]
-        return 6 * sum(a * b for a, b in zip(units[:-1], units[1:])) * self.n_samples
-
-
-@dataclass(frozen=True)
-class PredictCase:
-    """Time of one ``predict`` call on ``n_samples`` rows."""
-
-    n_samples: int
-    n_features: int
-    hidden: tuple
-    target: float
-
-    @property
-    def name(self):
-        return f"predict {self.n_samples:,} row{'s' if self.n_samples > 1 else ''} x {self.n_features}, {self.hidden}"
-
-
-FIT_CASES = (
-    FitCase(2_000, 20, (100,), target=4.0),
-    FitCase(20_000, 20, (100,), target=4.0),
-    FitCase(20_000, 100, (256, 128), target=2.0),
-    FitCase(5_000, 784, (512,), target=1.2),
-    FitCase(60_000, 784, (256,), target=1.2),
-    FitCase(20_000, 20, (32,), target=100.0, batch_size=1, solver="sgd"),
+from .benchmark_cases import (
+    FIT_CASES,
+    FLOAT32_CASES,
+    PREDICT_CASES,
+    SKLEARN_ONLINE_SAMPLES,
+    FitCase,  # noqa: F401 (tests build their cases through this module)
+    PredictCase,
+    fit_parameters,
+    gemm_rate,
+    make_data,
+    median_time,
 )
-FLOAT32_CASES = (
-    FitCase(5_000, 784, (512,), target=1.7, dtype=np.float32),
-    FitCase(60_000, 784, (256,), target=1.7, dtype=np.float32),
-)
-PREDICT_CASES = (
-    PredictCase(1, 20, (100,), target=20.0),
-    PredictCase(100_000, 784, (256,), target=1.2),
-)
-
-#: scikit-learn's online SGD is slow per example: time it on this many and scale.
-SKLEARN_ONLINE_SAMPLES = 2_000
-
-
-def _median_time(function, repeats):
-    """Median wall time of ``repeats`` calls of ``function``."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _data(n_samples, n_features, dtype=np.float64, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
-    return X, y
-
-
-def gemm_rate(dtype=np.float64, size=1500, repeats=3):
-    """numpy's matrix-product rate in GFLOP/s: the machine's practical peak."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((size, size)).astype(dtype)
-    b = rng.standard_normal((size, size)).astype(dtype)
-    a @ b
-    return 2 * size**3 / _median_time(lambda: a @ b, repeats) / 1e9
 
 
 def _classifiers():
@@ -121,18 +41,6 @@ def _classifiers():
     from numba_mlp import MLPClassifier as NumbaMLP
 
     return {"numba_mlp": NumbaMLP, "sklearn": SklearnMLP}
-
-
-def _fit_params(case, epochs):
-    return dict(
-        hidden_layer_sizes=case.hidden,
-        solver=case.solver,
-        batch_size=case.batch_size,
-        max_iter=epochs,
-        tol=0.0,
-        n_iter_no_change=epochs + 1,
-        random_state=0,
-    )
 
 
 def time_fit(case, library, repeats, extra_epochs, X, y):
@@ -146,10 +54,10 @@ def time_fit(case, library, repeats, extra_epochs, X, y):
     estimator_class = _classifiers()[library]
 
     def fit(epochs):
-        return estimator_class(**_fit_params(case, epochs)).fit(X, y)
+        return estimator_class(**fit_parameters(case, epochs)).fit(X, y)
 
-    one = _median_time(lambda: fit(1), repeats)
-    more = _median_time(lambda: fit(1 + extra_epochs), repeats)
+    one = median_time(lambda: fit(1), repeats)
+    more = median_time(lambda: fit(1 + extra_epochs), repeats)
     tracemalloc.start()
     fit(1)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -161,7 +69,7 @@ def time_fit(case, library, repeats, extra_epochs, X, y):
 
 def time_predict(case, library, repeats):
     """Seconds per ``predict`` call of a fitted ``library`` classifier."""
-    X, y = _data(max(case.n_samples, 200), case.n_features)
+    X, y = make_data(max(case.n_samples, 200), case.n_features)
     estimator = _classifiers()[library](
         hidden_layer_sizes=case.hidden, max_iter=1, random_state=0
     ).fit(X[:2000], y[:2000])
@@ -172,7 +80,7 @@ def time_predict(case, library, repeats):
         for _ in range(calls):
             estimator.predict(rows)
 
-    return _median_time(predict_many, repeats) / calls
+    return median_time(predict_many, repeats) / calls
 
 
 def _torch_epoch_time(case, X, y, repeats, epochs):
@@ -205,7 +113,7 @@ def _torch_epoch_time(case, X, y, repeats, epochs):
                 loss_fn(model(X_t[index]), y_t[index]).backward()
                 optimizer.step()
 
-    return _median_time(train, repeats) / epochs
+    return median_time(train, repeats) / epochs
 
 
 def _jax_epoch_time(case, X, y, repeats, epochs):
@@ -261,7 +169,7 @@ def _jax_epoch_time(case, X, y, repeats, epochs):
         jax.block_until_ready(p)
 
     train()  # compile
-    return _median_time(train, repeats) / epochs
+    return median_time(train, repeats) / epochs
 
 
 def _optional_libraries():
@@ -360,14 +268,14 @@ def run_bench(quick=False, out=None):
         warnings.simplefilter("ignore", ConvergenceWarning)
         # warm the JIT (float64 and float32, dense): compilation is not timed
         for dtype in (np.float64, np.float32):
-            X, y = _data(300, 20, dtype)
+            X, y = make_data(300, 20, dtype)
             _classifiers()["numba_mlp"](max_iter=2).fit(X, y).predict(X)
         cases = FIT_CASES + (() if quick else FLOAT32_CASES)
         for case in cases:
             n_samples = case.n_samples
             if quick and case.n_samples > 5_000 and case.batch_size == "auto":
                 n_samples = 5_000
-            X, y = _data(n_samples, case.n_features, case.dtype)
+            X, y = make_data(n_samples, case.n_features, case.dtype)
             work = n_samples * case.n_features
             epochs = 1 if work > 10**6 else (3 if work > 10**5 else 10)
             ours, our_peak = time_fit(case, "numba_mlp", repeats, epochs, X, y)
