@@ -83,7 +83,7 @@ class PartialFit(_Timed):
 
 
 class OnlineSGD(_Timed):
-    """The seeds' algorithm: SGD one example at a time (batch_size=1), one
+    """The handouts' algorithm: SGD one example at a time (batch_size=1), one
     epoch over 2,000 examples of 20 features, hidden (32,)."""
 
     params = (list(BACKENDS),)

@@ -1,6 +1,6 @@
 """The three sums of backpropagation over a whole layer and batch.
 
-Each is the seeds' per-node sum, for every node (or weight) of a layer and
+Each is the handouts' per-node sum, for every node (or weight) of a layer and
 every sample of a batch at once:
 
 - ``weighted_sums``: sum_i activation_in[s, i] w[i, j]  (net input before bias)

@@ -5,7 +5,7 @@ Commands:
 - ``demo``: train numba-mlp's and scikit-learn's MLPClassifier on the digits
   data set with the same parameters; compare accuracy, fit time and weights.
 - ``bench``: time both libraries on the performance table's shapes.
-- ``trace``: one training step of the seeds' worked examples, node by node.
+- ``trace``: one training step of the handouts' worked examples, node by node.
 
 A command is a function ``add_<name>(subparsers)`` that declares its parser
 and sets ``handler`` to a callable taking the parsed arguments and returning
@@ -101,7 +101,7 @@ def add_bench(subparsers):
             "random_state; float64, adam, default batch size) on each shape of the "
             "performance table; print per-epoch times, the speed-up, GFLOP/s beside "
             "numpy's GEMM rate, peak traced memory, and PyTorch/JAX columns when "
-            "those are installed. A few minutes; --quick takes under a minute."
+            "those are installed. A few minutes; --quick about a minute."
         ),
     )
     parser.add_argument(
@@ -131,7 +131,7 @@ def _positive_float(text):
 def add_trace(subparsers):
     parser = subparsers.add_parser(
         "trace",
-        help="one training step of the seeds' worked examples, node by node",
+        help="one training step of the handouts' worked examples, node by node",
         description=(
             "Print every node's net input, activation and delta, and every weight's "
             "gradient and change, for one plain gradient-descent step on one example, "

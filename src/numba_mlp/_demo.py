@@ -61,7 +61,7 @@ def _save_loss_curves(results, path, say):
         from matplotlib.figure import Figure
     except ImportError:
         say("loss-curve plot skipped: matplotlib is not installed "
-            "(pip install 'numba-mlp[plot]')")
+            "(pip install matplotlib)")
         return
     from pathlib import Path
 

@@ -14,7 +14,7 @@ def _pyplot():
     except ImportError as error:
         raise ImportError(
             "LossCurveDisplay needs matplotlib: pip install matplotlib "
-            "(or pip install 'numba-mlp[plot]')."
+            "(or, in a clone of numba-mlp, pip install -e '.[plot]')."
         ) from error
     return plt
 

@@ -647,9 +647,9 @@ _COMMON_ATTRIBUTES_DOC = """
         The current loss computed with the loss function.
     best_loss_ : float or None
         The minimum loss reached by the solver throughout fitting.
-    loss_curve_ : list of shape (n_iter_,)
+    loss_curve_ : list of shape (``n_iter_``,)
         The loss at the end of each epoch (stochastic solvers).
-    validation_scores_ : list of shape (n_iter_,) or None
+    validation_scores_ : list of shape (``n_iter_``,) or None
         The validation score at each epoch when ``early_stopping=True``.
     best_validation_score_ : float or None
         The best validation score when ``early_stopping=True``.
@@ -661,7 +661,7 @@ _COMMON_ATTRIBUTES_DOC = """
         ``intercepts_[i]`` is the bias vector of layer i + 1.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit (string column names only).
     n_iter_ : int
         The number of iterations the solver has run.

@@ -119,7 +119,8 @@ def register_onnx_converters():
     except ImportError as error:
         raise ImportError(
             "ONNX export needs skl2onnx (and onnxruntime to run the model): "
-            "pip install 'numba-mlp[onnx]'."
+            "pip install skl2onnx onnx onnxruntime (or, in a clone of numba-mlp, "
+            "pip install -e '.[onnx]')."
         ) from error
     from ._multilayer_perceptron import MLPClassifier, MLPRegressor
 

@@ -39,7 +39,7 @@ class LayerTrace:
     weights leaving source node i.
     """
 
-    layer: int  #: 1 = first hidden layer, ..., n_layers_ - 1 = output layer
+    layer: int  #: 1 = first hidden layer, ..., ``n_layers_ - 1`` = output layer
     activation_function: str  #: 'logistic', 'relu', 'softmax', ...
     inputs: np.ndarray  #: (fan_in,) activations feeding the layer (x for layer 1)
     weights: np.ndarray  #: (fan_in, n_nodes) before the step

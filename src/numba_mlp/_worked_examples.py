@@ -130,7 +130,7 @@ EXAMPLES = {
 
 
 def run_trace(example="alice", learning_rate=None, out=None):
-    """Print the trace of one of the seeds' examples; return 0."""
+    """Print the trace of one of the handouts' examples; return 0."""
     out = sys.stdout if out is None else out
     title, build, default_rate, notes = EXAMPLES[example]
     learning_rate = default_rate if learning_rate is None else learning_rate
