@@ -98,7 +98,7 @@ def _convert_regressor(scope, operator, container):
                   desired_shape=(-1, model.n_outputs_))
 
 
-def register_onnx_converters():
+def register_onnx_converters() -> None:
     """Register numba-mlp's MLPClassifier and MLPRegressor with skl2onnx.
 
     Call once before ``skl2onnx.to_onnx`` / ``convert_sklearn``; pipelines

@@ -10,10 +10,13 @@ them as the handouts' tables (``_trace_text``); ``python -m numba_mlp
 trace`` shows the handouts' examples (``_worked_examples``).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import is_classifier
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from numba_mlp.kernels.backward import (
@@ -153,7 +156,8 @@ def _run_one_example(net, problem, params, inputs):
     return net_inputs, activations, deltas, gradients
 
 
-def trace_step(estimator, x, y, *, learning_rate=None):
+def trace_step(estimator: BaseEstimator, x: ArrayLike, y: object, *,
+               learning_rate: float | None = None) -> StepTrace:
     """Every number of one training step on one example, node by node.
 
     Runs the training kernels (net input, activation, output and hidden
