@@ -2,8 +2,12 @@
 
 Markers are declared in pyproject.toml ([tool.pytest.ini_options]):
 
-- ``slow``: the soak and leak tests (a minute or more). They run by default,
-  and CI runs them; deselect them locally with ``-m "not slow"``.
+- ``slow``: tests of more than about 10 s each (the JIT-cache tests, which
+  compile the kernels in fresh interpreters). They run by default, and CI runs
+  them; deselect them locally with ``-m "not slow"`` for a quick loop.
+
+Shared data, builders and checkers are in ``helpers.py`` (``from helpers
+import ...``); the NumPy reference of the kernels is ``reference.py``.
 """
 
 import os

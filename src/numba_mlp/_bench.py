@@ -26,7 +26,6 @@ from .benchmark_cases import (
     FLOAT32_CASES,
     PREDICT_CASES,
     SKLEARN_ONLINE_SAMPLES,
-    FitCase,  # noqa: F401 (tests build their cases through this module)
     PredictCase,
     fit_parameters,
     gemm_rate,

@@ -1,5 +1,6 @@
-"""Concurrency: threads sharing an estimator, threads fitting side by side,
-and a soak of grid searches on the threading and the process (loky) backends.
+"""Concurrency: every kernel releases the GIL, threads sharing an estimator,
+threads fitting side by side, and a soak of grid searches on the threading
+and the process (loky) backends.
 
 The kernels release the GIL (``nogil=True``), so these really run at the
 same time; every result must be bitwise the single-threaded one.
@@ -57,6 +58,34 @@ def assert_same_weights(a, b):
     for x, y in zip(a, b):
         assert x.dtype == y.dtype
         assert_array_equal(x, y)
+
+
+# ---------------------------------------------------------------------------
+# the kernels release the GIL
+# ---------------------------------------------------------------------------
+
+
+def test_every_kernel_releases_the_gil():
+    """Threads can train at once: every compiled kernel releases the GIL.
+
+    (How much faster two threads are is measured by the benchmarks, not
+    asserted here: wall time on a shared machine is not a test.)
+    """
+    import importlib
+    import pkgutil
+
+    import numba_mlp.kernels as kernels
+    from numba.core.registry import CPUDispatcher
+
+    dispatchers = {}
+    for module_info in pkgutil.iter_modules(kernels.__path__):
+        module = importlib.import_module(f"numba_mlp.kernels.{module_info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
+                dispatchers[f"{module_info.name}.{name}"] = obj
+    assert len(dispatchers) > 30, sorted(dispatchers)
+    holding_the_gil = [name for name, d in dispatchers.items() if not d.targetoptions["nogil"]]
+    assert holding_the_gil == []
 
 
 # ---------------------------------------------------------------------------
@@ -173,7 +202,6 @@ def _soak_search(backend, n_jobs, estimator, X_, y_):
     return search
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_soak_grid_search_threads_and_processes_agree(kind):
     Xs, y = X[:150, :6], (Y_CLF if kind == "classifier" else Y_REG)[:150]

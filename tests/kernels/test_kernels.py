@@ -2,150 +2,30 @@
 
 Expected values come from ``reference.py`` (an independent NumPy version of
 the seeds' algorithm), from central finite differences of the loss, or from
-the optimiser formulas of scikit-learn written out below.
+the optimiser formulas of scikit-learn (written out in ``helpers.py``, beside
+``reference_epoch``).
 """
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import reference as ref
+from helpers import (
+    N_SAMPLES,
+    assert_close,
+    dense_data,
+    kernel_loss_grad,
+    kernel_predict,
+    make_net,
+    make_problem,
+    make_work,
+    optimizer_bundle,
+    problem_bundle,
+    reference_epoch,
+    reference_loss_grad,
+    sparse_data,
+)
 from numba_mlp import kernels
-from numba_mlp.kernels import codes
-
-# Two hidden layers; n_samples > MAX_ROWS so predict_outputs works in chunks
-# (loss_and_gradient takes all its rows as one batch).
-N_SAMPLES = 7
-MAX_ROWS = 3
-LAYER_UNITS = [3, 5, 4, 3]
-ALPHA = 0.1
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def dense_data(X):
-    X = np.ascontiguousarray(X)
-    empty_int = np.empty(0, np.int64)
-    return kernels.Data(X, np.empty(0, X.dtype), empty_int, empty_int.copy(), False)
-
-
-def sparse_data(X):
-    csr = sp.csr_matrix(X)
-    return kernels.Data(
-        np.empty((0, 0), X.dtype),
-        csr.data,
-        csr.indices.astype(np.int64),
-        csr.indptr.astype(np.int64),
-        True,
-    )
-
-
-def make_net(layer_units, hidden, output):
-    return kernels.Net(
-        np.asarray(layer_units, dtype=np.int64),
-        codes.ACTIVATION_CODES[hidden],
-        codes.ACTIVATION_CODES[output],
-    )
-
-
-def make_work(layer_units, max_rows, dtype):
-    size = max_rows * sum(layer_units[1:])
-    return kernels.Work(
-        np.empty((max_rows, layer_units[0]), dtype),
-        np.empty(size, dtype),
-        np.empty(size, dtype),
-        np.empty((max_rows, layer_units[-1]), dtype),
-        max_rows,
-    )
-
-
-def problem_bundle(problem, alpha=None):
-    """The kernels' Problem bundle of a test problem (dict from make_problem)."""
-    dtype = problem["X"].dtype
-    return kernels.Problem(
-        problem["y"], problem["sw"], codes.LOSS_CODES[problem["loss"]],
-        float(problem["alpha"] if alpha is None else alpha), float(np.finfo(dtype).eps),
-    )
-
-
-def optimizer_bundle(kind, first_moments, second_moments, step, settings):
-    """The kernels' Optimizer bundle; ``settings = (learning_rate, momentum,
-    nesterov, beta_1, beta_2, epsilon)``."""
-    lr, momentum, nesterov, beta_1, beta_2, epsilon = settings
-    return kernels.Optimizer(codes.OPTIMIZER_CODES[kind], first_moments, second_moments, step,
-                             float(lr), float(momentum), bool(nesterov), float(beta_1),
-                             float(beta_2), float(epsilon))
-
-
-def kernel_loss_grad(problem, params, data=None, rows=None, max_rows=None):
-    """Loss and packed gradient from ``kernels.loss_and_gradient``."""
-    X, y, sw = problem["X"], problem["y"], problem["sw"]
-    units = problem["units"]
-    dtype = X.dtype
-    if data is None:
-        data = dense_data(X)
-    if rows is None:
-        rows = np.arange(X.shape[0], dtype=np.int64)
-    if max_rows is None:
-        max_rows = rows.shape[0]
-    grads = np.full_like(params, np.nan)
-    value = kernels.loss_and_gradient(
-        data,
-        make_net(units, problem["hidden"], problem["output"]),
-        kernels.Problem(y, sw, codes.LOSS_CODES[problem["loss"]], float(problem["alpha"]),
-                        float(np.finfo(dtype).eps)),
-        rows,
-        params,
-        grads,
-        make_work(units, max_rows, dtype),
-    )
-    return value, grads
-
-
-def kernel_predict(problem, params, data=None, max_rows=MAX_ROWS):
-    X, units = problem["X"], problem["units"]
-    if data is None:
-        data = dense_data(X)
-    outputs = np.full((X.shape[0], units[-1]), np.nan, dtype=X.dtype)
-    kernels.predict_outputs(
-        data,
-        make_net(units, problem["hidden"], problem["output"]),
-        params,
-        make_work(units, max_rows, X.dtype),
-        outputs,
-    )
-    return outputs
-
-
-def make_problem(hidden, output, loss, seed=0, units=LAYER_UNITS, n=N_SAMPLES, alpha=ALPHA):
-    """Tiny data, sample weights not all 1, and packed random parameters."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, units[0]))
-    y = ref.random_targets(loss, output, n, units[-1], rng)
-    sw = rng.uniform(0.5, 2.0, n)
-    coefs, intercepts = ref.random_parameters(units, rng)
-    problem = dict(X=X, y=y, sw=sw, units=list(units), hidden=hidden, output=output,
-                   loss=loss, alpha=alpha, coefs=coefs, intercepts=intercepts)
-    return problem, ref.pack(coefs, intercepts)
-
-
-def reference_loss_grad(problem, params, rows=None):
-    rows = np.arange(problem["X"].shape[0]) if rows is None else rows
-    coefs, intercepts = ref.unpack(params, problem["units"])
-    value, cg, ig = ref.loss_and_gradient(
-        problem["X"][rows], problem["y"][rows], problem["sw"][rows], coefs, intercepts,
-        problem["hidden"], problem["output"], problem["loss"], problem["alpha"],
-    )
-    return value, ref.pack(cg, ig)
-
-
-def assert_close(actual, expected, rtol):
-    """Relative agreement, entries near zero judged against the largest entry."""
-    expected = np.asarray(expected)
-    atol = rtol * max(np.abs(expected).max(), 1e-300)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
-
 
 COMBO_IDS = ["-".join(c) for c in ref.COMBINATIONS]
 
@@ -330,34 +210,6 @@ def test_float32_stays_float32_and_agrees_with_float64(hidden, output, loss, spa
 
 
 # ---------------------------------------------- (e) train_epoch vs optimiser
-
-# scikit-learn's _stochastic_optimizers, written out:
-#   SGD:  v <- momentum * v - lr * g;  step = v, or with Nesterov
-#         step = momentum * v - lr * g (using the new v);  w <- w + step
-#   Adam: t <- t + 1;  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g**2
-#         lr_t = lr * sqrt(1 - b2**t) / (1 - b1**t);  w <- w - lr_t m / (sqrt(v) + eps)
-
-
-def reference_epoch(problem, params, order, batch_size, optimizer, state, settings):
-    """One epoch of minibatch steps with the reference gradient; updates state."""
-    lr, momentum, nesterov, beta_1, beta_2, epsilon = settings
-    params = params.copy()
-    accumulated = 0.0
-    for start in range(0, order.size, batch_size):
-        rows = order[start : start + batch_size]
-        value, g = reference_loss_grad(problem, params, rows=rows)
-        accumulated += value * rows.size
-        if optimizer == "sgd":
-            state["v"] = momentum * state["v"] - lr * g
-            update = momentum * state["v"] - lr * g if nesterov else state["v"]
-        else:
-            state["t"] += 1
-            state["m"] = beta_1 * state["m"] + (1 - beta_1) * g
-            state["v"] = beta_2 * state["v"] + (1 - beta_2) * g**2
-            lr_t = lr * np.sqrt(1 - beta_2 ** state["t"]) / (1 - beta_1 ** state["t"])
-            update = -lr_t * state["m"] / (np.sqrt(state["v"]) + epsilon)
-        params += update
-    return params, accumulated
 
 
 @pytest.mark.parametrize(

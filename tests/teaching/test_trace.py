@@ -7,22 +7,18 @@ also defines delta as -dLoss/dnet (a weight changes by +eta x delta x a),
 so its deltas are -2 x ours.
 """
 
-import math
 import warnings
 
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from helpers import sigmoid
 from numba_mlp import LayerTrace, MLPClassifier, MLPRegressor, StepTrace, trace_step
 from numba_mlp._trace_text import format_trace
 from numba_mlp._worked_examples import alice_example, handout_example
 
 ETA = 0.01  # the handout's eta <- 0.01
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 # ------------------------------------------------ introduction: Alice, 2-2-1

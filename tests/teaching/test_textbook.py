@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from helpers import sigmoid
 from numba_mlp import MLPClassifier, MLPRegressor
 from numba_mlp._worked_examples import (
     ALICE_COEFS,
@@ -36,10 +37,6 @@ from numba_mlp._worked_examples import (
     PEOPLE_X,
     PEOPLE_Y,
 )
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 # One SGD step per sample, in order, nothing else.

@@ -1,41 +1,31 @@
-"""Property-based tests: hypothesis draws the network and the data.
+"""Property-based tests of the kernels: hypothesis draws the network and the data.
 
 Drawn: numbers of features, hidden layers and nodes, outputs and samples;
 float64 or float32; dense or sparse input; every valid (hidden activation,
-output activation, loss) combination; solvers, batch sizes and optimiser
-settings. Checked:
+output activation, loss) combination; batch sizes and optimiser settings.
+Checked:
 
 - the kernels' forward pass, loss and gradient equal those of the NumPy
   reference (tests/reference.py) on the same numbers;
 - one epoch of optimiser steps (SGD with or without (Nesterov) momentum, or
   Adam; one or several minibatches) equals the reference optimiser fed the
-  reference gradients;
-- a whole estimator fit equals scikit-learn's fit, and float32 stays float32.
+  reference gradients.
+
+(Whole estimator fits against scikit-learn's, drawn the same way:
+tests/estimator/test_parity_properties.py.)
 
 Data come from a drawn seed (not raw floats), so the examples stay in the
-range where float64 results agree to rounding. In CI (``CI`` set) the
-examples are derandomised, so a run is reproducible; locally each run
-explores new ones. ``HYPOTHESIS_MAX_EXAMPLES=4000`` explores more (30 by
-default; 12 runs of 4,000 examples per test passed before this was committed).
+range where float64 results agree to rounding. The number of examples and
+their derandomisation in CI: ``PROPERTY_SETTINGS`` in helpers.py.
 """
 
-import os
-import warnings
-
 import numpy as np
-import pytest
-import scipy.sparse as sp
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose, assert_array_equal
 
 import reference as ref
-from numba_mlp import MLPClassifier, MLPRegressor
-from numba_mlp import kernels
-from numba_mlp.kernels import codes
-from sklearn.neural_network import MLPClassifier as SkMLPClassifier
-from sklearn.neural_network import MLPRegressor as SkMLPRegressor
-from test_kernels import (
+from helpers import (
+    PROPERTY_SETTINGS,
     assert_close,
     dense_data,
     kernel_loss_grad,
@@ -47,15 +37,7 @@ from test_kernels import (
     reference_epoch,
     sparse_data,
 )
-
-PROPERTY_SETTINGS = settings(
-    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", 30)),
-    deadline=None,
-    database=None,  # nothing written into the work tree
-    derandomize=bool(os.environ.get("CI")),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-
+from numba_mlp import kernels
 
 # ---------------------------------------------------------------------------
 # strategies
@@ -190,120 +172,3 @@ def test_optimiser_epoch_matches_the_reference(drawn, data, optimizer):
         assert_close(m2, state["v"], rtol=1e-8)
     else:
         assert_close(m1, state["v"], rtol=1e-8)
-
-
-# ---------------------------------------------------------------------------
-# whole estimators vs scikit-learn
-# ---------------------------------------------------------------------------
-
-TASKS = ["binary", "multiclass", "multilabel", "regression", "multi-regression", "poisson"]
-
-
-@st.composite
-def estimator_cases(draw):
-    task = draw(st.sampled_from(TASKS))
-    n_samples = draw(st.integers(3, 40))
-    n_features = draw(st.integers(1, 6))
-    seed = draw(st.integers(0, 2**31 - 1))
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n_samples, n_features)
-    lin = X @ rng.randn(n_features) + 0.3 * rng.randn(n_samples)
-    if task == "binary":
-        y = (lin > np.median(lin)).astype(int)
-    elif task == "multiclass":
-        y = np.array(["a", "b", "c"])[np.argsort(np.argsort(lin)) % 3]
-    elif task == "multilabel":
-        y = np.column_stack([lin > 0, X[:, 0] > 0]).astype(int)
-    elif task == "regression":
-        y = lin
-    elif task == "multi-regression":
-        y = np.column_stack([lin, X[:, 0] ** 2])
-    else:
-        y = np.exp(0.3 * lin)
-    params = dict(
-        hidden_layer_sizes=tuple(draw(st.lists(st.integers(1, 8), max_size=3))),
-        activation=draw(st.sampled_from(["identity", "logistic", "tanh", "relu"])),
-        solver=draw(st.sampled_from(["adam", "sgd", "lbfgs"])),
-        batch_size=draw(st.one_of(st.just("auto"), st.integers(1, n_samples))),
-        alpha=draw(st.sampled_from([0.0, 1e-4, 0.01])),
-        learning_rate_init=draw(st.sampled_from([1e-3, 0.01, 0.05])),
-        max_iter=draw(st.integers(1, 6)),
-        shuffle=draw(st.booleans()),
-        random_state=draw(st.integers(0, 1000)),
-        tol=0.0,
-    )
-    if params["solver"] == "sgd":
-        params["momentum"] = draw(st.sampled_from([0.0, 0.9]))
-        params["nesterovs_momentum"] = draw(st.booleans())
-        params["learning_rate"] = draw(st.sampled_from(["constant", "invscaling"]))
-    if task == "poisson":
-        params["loss"] = "poisson"
-    dtype = draw(st.sampled_from([np.float64, np.float32]))
-    if dtype == np.float32:
-        # float32 rounding of two implementations drifts apart in long or
-        # chaotic runs (large steps, momentum): compare short, calm ones
-        params["max_iter"] = min(params["max_iter"], 2)
-        params["learning_rate_init"] = min(params["learning_rate_init"], 0.01)
-    sparse = draw(st.booleans())
-    X = X.astype(dtype)
-    return task, (sp.csr_matrix(X) if sparse else X), y, params
-
-
-@PROPERTY_SETTINGS
-@given(estimator_cases())
-def test_fit_matches_scikit_learn(case):
-    task, X, y, params = case
-    is_clf = task in ("binary", "multiclass", "multilabel")
-    sk_cls, nm_cls = ((SkMLPClassifier, MLPClassifier) if is_clf
-                      else (SkMLPRegressor, MLPRegressor))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            sk = sk_cls(**params).fit(X, y)
-            diverged = not np.isfinite(
-                np.r_[sk.loss_, getattr(sk, "loss_curve_", None) or []]).all()
-        except ValueError:
-            diverged = True
-        if diverged:
-            # scikit-learn raised, or handed back a model whose loss is inf or
-            # NaN: numba-mlp stops with its non-finite error (README)
-            with pytest.raises(ValueError, match="^Solver produced non-finite"):
-                nm_cls(**params).fit(X, y)
-            return
-        nm = nm_cls(**params).fit(X, y)
-    dtype = X.dtype
-    assert all(a.dtype == dtype for a in nm.coefs_ + nm.intercepts_)  # float32 stays float32
-    assert len(nm.coefs_) == len(sk.coefs_)
-    if is_clf:
-        assert_array_equal(nm.classes_, sk.classes_)
-    outputs = (lambda est: est.predict_proba(X)) if is_clf else (lambda est: est.predict(X))
-    if params["solver"] == "lbfgs":
-        # L-BFGS amplifies rounding: a line search may end a step apart, and
-        # flat directions leave weights free, so compare what it minimises.
-        if dtype == np.float32:  # scikit-learn's L-BFGS computes in float64 here:
-            assert np.isfinite(nm.loss_)  # different arithmetic, nothing to compare
-            return
-        rtol = 2e-3
-        expected = outputs(sk)
-        assert_allclose(nm.loss_, sk.loss_, rtol=rtol, atol=1e-6)
-        assert_allclose(outputs(nm), expected, rtol=rtol,
-                        atol=rtol * max(np.abs(expected).max(), 1e-3))
-        return
-    assert nm.n_iter_ == sk.n_iter_
-    if dtype == np.float32:
-        # float32: two implementations round differently, and the gap grows
-        # with the run; compare to 1% of each array's scale (calm runs only)
-        if max(sk.loss_curve_) > 10 * sk.loss_curve_[0]:
-            return
-        rtol = 1e-2
-
-        def close(a, b):
-            assert_allclose(a, b, rtol=rtol, atol=rtol * max(np.abs(b).max(), 1.0))
-    else:  # up to ~100 steps of size 0.05 with momentum amplify rounding a little
-        def close(a, b):
-            assert_allclose(a, b, rtol=1e-4, atol=1e-6 * max(np.abs(b).max(), 1.0))
-    close(nm.loss_curve_, sk.loss_curve_)
-    for a, b in zip(nm.coefs_ + nm.intercepts_, sk.coefs_ + sk.intercepts_):
-        close(a, b)
-    close(nm.loss_, sk.loss_)
-    close(outputs(nm), outputs(sk))

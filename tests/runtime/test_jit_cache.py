@@ -34,7 +34,7 @@ import pytest
 import numba_mlp
 import numba_mlp.kernels
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parent.parent
 
 FIT_SCRIPT = r"""
 import hashlib, json, sys, warnings
@@ -104,6 +104,7 @@ def _env(copy_root, **extra):
     return env
 
 
+@pytest.mark.slow
 def test_package_whose_pycache_cannot_be_created_uses_the_user_cache(run_python, tmp_path):
     # kernels/__pycache__ is a file: Numba cannot make its in-tree cache there
     # (this works even for root, whom permission bits do not stop)
@@ -123,6 +124,7 @@ def test_package_whose_pycache_cannot_be_created_uses_the_user_cache(run_python,
     assert second["weights"] == first["weights"]
 
 
+@pytest.mark.slow
 def test_read_only_package_with_numba_cache_dir(run_python, tmp_path):
     copy = _copy_package(tmp_path / "site")
     (copy / "kernels" / "__pycache__").write_text("not a directory")
@@ -147,6 +149,7 @@ def _without_root_privileges():
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner"]
 
 
+@pytest.mark.slow
 def test_really_read_only_package_directory(tmp_path):
     """The copy's files and directories are read-only (modes 444 and 555)."""
     prefix = _without_root_privileges()
@@ -182,6 +185,7 @@ def test_really_read_only_package_directory(tmp_path):
             os.chmod(dirpath, stat.S_IRWXU)
 
 
+@pytest.mark.slow
 def test_two_processes_compile_into_one_fresh_cache_at_once(tmp_path):
     cache = tmp_path / "numba-cache"
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
@@ -241,6 +245,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_changing_a_callee_in_another_module_recompiles_its_callers(run_python, tmp_path):
     # a writable copy of the tree: the cache lives in kernels/__pycache__, as
     # in a clone where `git switch` changes one module
@@ -336,7 +341,8 @@ def test_pure_python_kernels_give_the_jitted_weights(run_python, tmp_path):
 def test_kernel_and_textbook_tests_pass_without_jit(run_python):
     # the kernel tests (reference, finite differences, sparse, float32,
     # optimisers) and the handouts' worked examples, on the kernels as Python
-    files = [str(TESTS / "test_kernels.py"), str(TESTS / "test_textbook.py")]
+    files = [str(TESTS / "kernels" / "test_kernels.py"),
+             str(TESTS / "teaching" / "test_textbook.py")]
     result = run_python(
         f"import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', "
         f"*{files!r}]))", env={"NUMBA_DISABLE_JIT": "1"}, cwd=TESTS.parent)

@@ -1,5 +1,10 @@
-"""``python -m numba_mlp``: --help, demo (with its loss-curve PNG) and trace."""
+"""The command line, ``python -m numba_mlp`` (the ``numba-mlp`` script):
+--help, --version, demo (with its loss-curve PNG), trace, and bench on tiny
+cases (it times both libraries and reports a ratio per case; the figures
+themselves are for the README, not for tests)."""
 
+import io
+import re
 import subprocess
 import sys
 
@@ -7,7 +12,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
+from numba_mlp import _bench, benchmark_cases
 from numba_mlp.__main__ import main
+from numba_mlp._demo import run_demo
 
 DEMO_QUICK = ["demo", "--max-iter", "3", "--hidden", "8", "--repeats", "1"]
 
@@ -25,12 +32,34 @@ def test_help_lists_every_command():
     assert "--example" in run_module("trace", "--help").stdout
 
 
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().err
+
+
+def test_version_names_the_installed_distributions(capsys):
+    from importlib.metadata import version
+
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"numba-mlp {version('numba-mlp')} (")
+    for name in ("numba", "numpy", "scikit-learn"):
+        assert f"{name} {version(name)}" in line
+
+
 def test_importing_the_package_loads_no_optional_dependency():
     code = ("import sys, numba_mlp; print(sorted(m for m in ('matplotlib', 'tqdm', 'skl2onnx', "
             "'onnxruntime', 'dask', 'distributed', 'dask_ml', 'skops') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+# ------------------------------------------------------------------- trace
 
 
 def test_trace_prints_the_introductions_network():
@@ -58,6 +87,24 @@ def test_trace_learning_rate_option(capsys):
         main(["trace", "--learning-rate", "-1"])
 
 
+# -------------------------------------------------------------------- demo
+
+
+def test_demo_reports_scikit_learns_weights_and_accuracy():
+    """A short demo run trains both libraries and finds the same weights."""
+    out = io.StringIO()
+    assert run_demo(hidden_layer_sizes=(8,), max_iter=3, repeats=1, out=out) == 0
+    report = out.getvalue()
+    assert "final weights match sklearn's: yes" in report
+    assert "test predictions identical to sklearn's: 100.00%" in report
+    accuracies = [
+        float(line.split()[1])
+        for line in report.splitlines()
+        if line.startswith(("numba_mlp ", "sklearn "))
+    ]
+    assert len(accuracies) == 2 and accuracies[0] == accuracies[1]
+
+
 def test_demo_saves_the_loss_curve_png(tmp_path, capsys):
     path = tmp_path / "curves.png"
     assert main([*DEMO_QUICK, "--plot", str(path)]) == 0
@@ -83,3 +130,29 @@ def test_demo_no_plot_and_without_matplotlib(tmp_path, monkeypatch, capsys):
     assert main(DEMO_QUICK) == 0
     assert "loss-curve plot skipped: matplotlib is not installed" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------- bench
+
+
+def test_bench_reports_every_case_with_a_ratio(monkeypatch):
+    fit_case = benchmark_cases.FitCase(300, 5, (4,), target=1.0)
+    online_case = benchmark_cases.FitCase(50, 5, (3,), target=1.0, batch_size=1, solver="sgd")
+    predict_case = benchmark_cases.PredictCase(1, 5, (4,), target=1.0)
+    monkeypatch.setattr(_bench, "FIT_CASES", (fit_case, online_case))
+    monkeypatch.setattr(_bench, "PREDICT_CASES", (predict_case,))
+    monkeypatch.setattr(_bench, "SKLEARN_ONLINE_SAMPLES", 20)
+    monkeypatch.setattr(_bench, "gemm_rate", lambda dtype: 1.0)
+    out = io.StringIO()
+    assert _bench.run_bench(quick=True, out=out) == 0
+    report = out.getvalue()
+    for case in (fit_case, online_case, predict_case):
+        line = next(line for line in report.splitlines() if line.startswith(case.name))
+        ratio = float(re.search(r"([0-9.]+)x ", line).group(1))
+        assert np.isfinite(ratio) and ratio > 0
+
+
+def test_epoch_flops_count_six_per_weight_and_sample():
+    # forward (2), back signal (2) and gradient (2) multiply-adds per weight
+    case = benchmark_cases.FitCase(10, 3, (4,), target=1.0)
+    assert case.flops == 6 * (3 * 4 + 4 * 1) * 10

@@ -1,20 +1,20 @@
-"""The bad-input table of the README's "Errors" section, one test per row.
+"""Refused inputs: the bad-input table of the README's "Errors" section, one
+test per row, and bad X, y and sample_weight against scikit-learn's messages.
 
 Every input is tried on numba_mlp and on scikit-learn. Where scikit-learn
-accepts it (int, bool, float16 or numeric-string X, pandas with mixed dtypes,
-one class, no hidden layer, ...), numba_mlp accepts it too and gives
-scikit-learn's result. Where scikit-learn refuses it, numba_mlp raises the same
-exception type with a message matching the same pattern. Where numba_mlp
-deliberately differs (malformed sparse matrices, on which scikit-learn
-segfaults; huge inputs, on which scikit-learn may hand back an untrained
-model), the test says so.
+refuses it, numba_mlp raises the same exception type with a message matching
+the same pattern (``assert_same_error``: scikit-learn's whole message where
+no pattern is given). Where numba_mlp deliberately differs (malformed sparse
+matrices, on which scikit-learn segfaults; huge inputs, on which
+scikit-learn may hand back an untrained model), the test says so.
 
-Every refused ``fit``/``partial_fit``/``predict`` is also checked to leave the
-estimator exactly as it was, both unfitted and after an earlier good fit
-(``assert_refused``). Cases that tests/test_errors.py already covers in depth
-(invalid parameters, coefs_init shapes, warm_start, messages of the common
-checks) are not repeated there; this table adds the "earlier fit survives"
-check to the common ones and covers the rest of issue 5's list.
+Every refused ``fit``/``partial_fit``/``predict`` of the table is also
+checked to leave the estimator exactly as it was, both unfitted and after an
+earlier good fit (``assert_refused``). Inputs scikit-learn accepts:
+test_accepted_inputs.py; bad parameters and initial weights:
+test_parameter_errors.py; errors that depend on the estimator's state
+(not fitted, partial_fit, warm_start, divergence): test_fit_state_errors.py;
+numba-mlp's own messages: test_error_messages.py.
 
 The nastiest inputs (malformed sparse index arrays, tampered fitted weights,
 1e308 values) are also run in a fresh interpreter, whose exit code proves
@@ -24,148 +24,128 @@ that none of them crashes Python.
 import inspect
 import re
 import sys
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
-from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import _check_sample_weight
 
-from numba_mlp import MLPClassifier, MLPRegressor
+from helpers import (
+    N,
+    NON_FINITE,
+    SMALL,
+    TARGETS,
+    X,
+    Y_3,
+    Y_BIN,
+    Y_POISSON,
+    Y_REG,
+    assert_not_fitted,
+    assert_refused,
+    assert_same_error,
+    assert_same_fit,
+    both_fit,
+    with_value,
+)
+from numba_mlp import MLPClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
-N = 60
-_rng = np.random.RandomState(0)
-X = _rng.randn(N, 4)
-Y_REG = X @ np.array([1.0, -0.5, 0.3, 0.0]) + 0.1 * _rng.randn(N)
-Y_BIN = (Y_REG > 0).astype(int)
-Y_3 = np.arange(N) % 3
-Y_POISSON = np.arange(N) % 4 + 0.5
-SMALL = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
-NON_FINITE = "^Solver produced non-finite parameter weights"
-
-CLASSES = {"clf": (SkMLPClassifier, MLPClassifier), "reg": (SkMLPRegressor, MLPRegressor)}
-TARGETS = {"clf": Y_BIN, "reg": Y_REG}
-
-
 # ---------------------------------------------------------------------------
-# helpers
+# non-finite input and bad shapes, against scikit-learn's messages
 # ---------------------------------------------------------------------------
 
 
-def frozen(obj):
-    """A comparable snapshot of an object's whole state (arrays by bytes)."""
-    if isinstance(obj, np.ndarray):
-        if obj.dtype == object:
-            return ("object-array", obj.shape, tuple(frozen(x) for x in obj.ravel()))
-        return ("array", obj.dtype.str, obj.shape, obj.tobytes())
-    if isinstance(obj, dict):
-        return ("dict", tuple((k, frozen(obj[k])) for k in sorted(obj)))
-    if isinstance(obj, (list, tuple)):
-        return (type(obj).__name__, tuple(frozen(x) for x in obj))
-    if isinstance(obj, np.random.RandomState):
-        return ("RandomState", frozen(obj.get_state()))
-    if isinstance(obj, (float, np.floating)) and np.isnan(obj):
-        return ("nan",)
-    if obj is None or isinstance(obj, (bool, int, float, str, bytes, np.generic, type)):
-        return (type(obj).__name__, obj)
-    if hasattr(obj, "__dict__"):
-        return (type(obj).__name__, frozen(vars(obj)))
-    return (type(obj).__name__, repr(obj))
+@pytest.mark.parametrize("kind", ["clf", "reg"])
+@pytest.mark.parametrize(
+    "value, match", [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity"),
+                     (-np.inf, "Input X contains infinity")],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_non_finite_X(kind, value, match, method):
+    Xbad = with_value(X, (3, 1), value)
+    y = TARGETS[kind]
+    if method == "fit":
+        def call(est):
+            est.fit(Xbad, y)
+    else:
+        def call(est):
+            kw = {"classes": np.unique(y)} if kind == "clf" else {}
+            est.partial_fit(Xbad, y, **kw)
+    nm = assert_same_error(kind, call, match=match)
+    assert_not_fitted(nm)
 
 
-def prepared(cls, kind, state, params):
-    """An estimator of ``cls`` in ``state``: "unfitted", "fit" or "partial_fit"."""
-    est = cls(**{**SMALL, **params}) if state == "unfitted" else cls(**SMALL)
-    if state == "partial_fit":
-        kw = {"classes": np.unique(Y_BIN)} if kind == "clf" else {}
-        est.partial_fit(X, TARGETS[kind], **kw)
-    elif state == "fit":
-        est.fit(X, TARGETS[kind])
-    return est.set_params(**params)
+@pytest.mark.parametrize(
+    "kind, method",
+    [("clf", "predict"), ("clf", "score"), ("clf", "predict_proba"),
+     ("reg", "predict"), ("reg", "score")],
+)
+def test_non_finite_X_at_predict(kind, method):
+    Xbad = with_value(X, (0, 0), np.nan)
+
+    def call(est):
+        if method == "score":
+            est.score(Xbad, TARGETS[kind])
+        else:
+            getattr(est, method)(Xbad)
+
+    assert_same_error(kind, call, match="Input X contains NaN",
+                      fitted_with=lambda e: e.fit(X, TARGETS[kind]))
 
 
-def sklearn_error(kind, call, params, state):
-    """The exception scikit-learn raises on ``call``, or None if it accepts it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = prepared(CLASSES[kind][0], kind, state, params)
-        try:
-            call(est)
-        except Exception as exc:  # noqa: BLE001 - whatever scikit-learn raises
-            return exc
-    return None
+@pytest.mark.parametrize(
+    "kind, value, match",
+    [
+        ("reg", np.nan, "Input y contains NaN"),
+        ("reg", np.inf, "Input y contains infinity"),
+        ("clf", np.nan, "Input y contains NaN"),
+    ],
+)
+def test_non_finite_y(kind, value, match):
+    ybad = with_value(TARGETS[kind], 7, value)
+    nm = assert_same_error(kind, lambda est: est.fit(X, ybad), match=match)
+    assert_not_fitted(nm)
 
 
-def assert_refused(kind, call, exc, match, params=None, states=("unfitted", "fit"),
-                   sklearn="same"):
-    """``call`` raises ``exc`` (message matching ``match``) and changes nothing.
-
-    Checked on a numba_mlp estimator in each of ``states`` ("unfitted", or
-    after a good "fit" or "partial_fit"): its whole state afterwards is
-    bitwise what it was. ``sklearn="same"``: scikit-learn (in the first
-    state) raises the same type with a message matching ``match``;
-    ``sklearn=None``: not run on scikit-learn; a type: scikit-learn raises
-    that type instead (a deliberate difference, documented in the README).
-    """
-    params = params or {}
-    if sklearn is not None:
-        sk_exc = sklearn_error(kind, call, params, states[0])
-        expected = exc if sklearn == "same" else sklearn
-        assert type(sk_exc) is expected, f"scikit-learn raised {sk_exc!r}"
-        if sklearn == "same":
-            assert re.search(match, str(sk_exc)), (match, str(sk_exc))
-    for state in states:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est = prepared(CLASSES[kind][1], kind, state, params)
-        before = frozen(est)
-        with pytest.raises(exc, match=match) as excinfo:
-            call(est)
-        assert type(excinfo.value) is exc  # not merely a subclass
-        assert frozen(est) == before, f"the failed call changed the {state} estimator"
+@pytest.mark.parametrize("kind", ["clf", "reg"])
+def test_non_finite_sample_weight(kind):
+    sw = with_value(np.ones(N), 2, np.nan)
+    nm = assert_same_error(
+        kind, lambda est: est.fit(X, TARGETS[kind], sample_weight=sw),
+        match="Input sample_weight contains NaN")
+    assert_not_fitted(nm)
 
 
-def assert_same_fit(a, b, rtol=1e-6, atol=1e-9):
-    assert len(a.coefs_) == len(b.coefs_)
-    for x, y in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
-        assert x.dtype == y.dtype
-        assert_allclose(x, y, rtol=rtol, atol=atol)
-
-
-def assert_bitwise_same_fit(a, b):
-    assert len(a.coefs_) == len(b.coefs_)
-    for x, y in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
-        assert x.dtype == y.dtype
-        assert_array_equal(x, y)
-
-
-def both_fit(kind, Xin, y=None, params=None, **fit_kw):
-    """(scikit-learn's, numba_mlp's) estimators fitted on the same input."""
-    y = TARGETS[kind] if y is None else y
-    params = {**SMALL, **(params or {})}
-    sk_cls, nm_cls = CLASSES[kind]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sk = sk_cls(**params).fit(Xin, y, **fit_kw)
-        nm = nm_cls(**params).fit(Xin, y, **fit_kw)
-    return sk, nm
-
-
-def with_value(arr, idx, value):
-    arr = np.array(arr, dtype=float)
-    arr[idx] = value
-    return arr
+@pytest.mark.parametrize("kind", ["clf", "reg"])
+@pytest.mark.parametrize(
+    "case",
+    ["sw_shape", "y_length", "X_1d", "empty"],
+)
+def test_bad_shapes(kind, case):
+    y = TARGETS[kind]
+    calls = {
+        "sw_shape": lambda est: est.fit(X, y, sample_weight=np.ones(N - 1)),
+        "y_length": lambda est: est.fit(X, y[:-1]),
+        "X_1d": lambda est: est.fit(X[:, 0], y),
+        "empty": lambda est: est.fit(X[:0], y[:0]),
+    }
+    matches = {
+        "sw_shape": re.escape("sample_weight.shape == (59,), expected (60,)!"),
+        "y_length": re.escape("inconsistent numbers of samples: [60, 59]"),
+        "X_1d": "Expected 2D array, got 1D array instead",
+        "empty": re.escape("Found array with 0 sample(s) (shape=(0, 4)) while a "
+                           "minimum of 1 is required"),
+    }
+    nm = assert_same_error(kind, calls[case], match=matches[case])
+    assert_not_fitted(nm)
 
 
 # ---------------------------------------------------------------------------
@@ -340,7 +320,7 @@ REFUSED = [
             ValueError, "The sparse CSR matrix X is malformed", states=("fit",), sklearn=None),
     Refused("malformed-csc", "reg", lambda e: e.fit(_malformed_csc(), Y_REG),
             ValueError, "The sparse CSC matrix X is malformed", sklearn=None),
-    # parameters (the InvalidParameterError ones are in test_errors.py)
+    # parameters (the InvalidParameterError ones are in test_parameter_errors.py)
     Refused("hidden_layer_sizes-(0,)", "clf", lambda e: e.fit(X, Y_BIN),
             ValueError, "hidden_layer_sizes must be > 0", params={"hidden_layer_sizes": (0,)}),
     Refused("hidden_layer_sizes-(-3,)", "reg", lambda e: e.fit(X, Y_REG),
@@ -419,293 +399,6 @@ def test_sparse_checks_leave_the_callers_matrix_alone(how):
             est.partial_fit(bad, Y_BIN, classes=[0, 1])
     for before, after in zip(copies, (bad.data, bad.indices, bad.indptr)):
         assert_array_equal(before, after)
-
-
-# ---------------------------------------------------------------------------
-# accepted inputs: the result is scikit-learn's
-# ---------------------------------------------------------------------------
-
-ACCEPTED_X = {
-    "float16": lambda: X.astype(np.float16),
-    "int": lambda: np.round(X * 3).astype(np.int64),
-    "int8": lambda: np.round(X * 3).astype(np.int8),
-    "bool": lambda: X > 0,
-    "object-numbers": lambda: X.astype(object),
-    "numeric-strings": lambda: X.astype(str),
-    "list-of-lists": lambda: X.tolist(),
-    "pandas-mixed-dtypes": lambda: pd.DataFrame({
-        "f64": X[:, 0], "i64": np.round(X[:, 1] * 3).astype(np.int64),
-        "bool": X[:, 2] > 0, "f32": X[:, 3].astype(np.float32)}),
-    "pandas-nullable-Int64": lambda: pd.DataFrame({
-        "a": pd.array(np.round(X[:, 0] * 3).astype(int), dtype="Int64"), "b": X[:, 1]}),
-    "pandas-float32": lambda: pd.DataFrame(X.astype(np.float32), columns=list("abcd")),
-}
-
-
-@pytest.mark.parametrize("kind", ["clf", "reg"])
-@pytest.mark.parametrize("name", sorted(ACCEPTED_X))
-def test_accepted_X_dtypes_match_scikit_learn(kind, name):
-    Xin = ACCEPTED_X[name]()
-    sk, nm = both_fit(kind, Xin)
-    tol = dict(rtol=1e-3, atol=1e-4) if nm.coefs_[0].dtype == np.float32 else {}
-    assert nm.coefs_[0].dtype == sk.coefs_[0].dtype  # float16/int/bool -> float64
-    assert_same_fit(sk, nm, **tol)
-    if name == "numeric-strings":
-        # scikit-learn fits on numeric strings but refuses them at predict
-        for est in (sk, nm):
-            with pytest.raises(ValueError, match="not compatible with arrays of bytes/strings"):
-                est.predict(Xin)
-    elif kind == "clf":
-        assert_array_equal(nm.predict(Xin), sk.predict(Xin))
-    else:
-        assert_allclose(nm.predict(Xin), sk.predict(Xin), rtol=tol.get("rtol", 1e-6),
-                        atol=tol.get("atol", 1e-9))
-    if hasattr(sk, "feature_names_in_"):
-        assert_array_equal(nm.feature_names_in_, sk.feature_names_in_)
-    else:
-        assert not hasattr(nm, "feature_names_in_")
-
-
-def test_y_with_one_class_matches_scikit_learn():
-    y = np.full(N, "only")
-    sk, nm = both_fit("clf", X, y)
-    assert_array_equal(nm.classes_, ["only"])
-    assert_same_fit(sk, nm)
-    assert_array_equal(nm.predict(X), sk.predict(X))
-    assert_allclose(nm.predict_proba(X), sk.predict_proba(X), rtol=1e-6, atol=1e-9)
-    assert set(nm.predict(X)) == {"only"}
-
-
-def test_partial_fit_y_with_one_class_of_several():
-    # the first batch holds one class only; the classes argument names all three
-    sk = SkMLPClassifier(**SMALL).partial_fit(X, np.zeros(N, int), classes=[0, 1, 2])
-    nm = MLPClassifier(**SMALL).partial_fit(X, np.zeros(N, int), classes=[0, 1, 2])
-    assert_same_fit(sk, nm)
-    nm.partial_fit(X, Y_3)
-    sk.partial_fit(X, Y_3)
-    assert_same_fit(sk, nm)
-
-
-@pytest.mark.parametrize("kind", ["clf", "reg"])
-@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
-@pytest.mark.parametrize("empty", [(), []])
-def test_no_hidden_layer_matches_scikit_learn(kind, solver, empty):
-    sk, nm = both_fit(kind, X, params={"hidden_layer_sizes": empty, "solver": solver})
-    assert [c.shape for c in nm.coefs_] == [(4, 1)]
-    assert nm.n_layers_ == sk.n_layers_ == 2
-    assert_same_fit(sk, nm)
-    assert_allclose(nm.predict(X), sk.predict(X), rtol=1e-6, atol=1e-9)
-
-
-@pytest.mark.parametrize("kind", ["clf", "reg"])
-def test_batch_size_larger_than_n_samples_warns_and_clips(kind):
-    message = ("Got `batch_size` less than 1 or larger than sample size. "
-               "It is going to be clipped")
-    est = CLASSES[kind][1](**SMALL, batch_size=N + 50)
-    with pytest.warns(UserWarning, match=re.escape(message)):
-        est.fit(X, TARGETS[kind])
-    with pytest.warns(UserWarning, match=re.escape(message)):
-        sk = CLASSES[kind][0](**SMALL, batch_size=N + 50).fit(X, TARGETS[kind])
-    clipped = CLASSES[kind][1](**SMALL, batch_size=N).fit(X, TARGETS[kind])
-    assert_bitwise_same_fit(est, clipped)
-    assert_same_fit(sk, est)
-
-
-@pytest.mark.parametrize("kind", ["clf", "reg"])
-def test_negative_sample_weights_match_scikit_learn(kind):
-    sw = np.where(np.arange(N) % 5 == 0, -0.5, 1.0)
-    sk, nm = both_fit(kind, X, sample_weight=sw)
-    assert_same_fit(sk, nm)
-
-
-@pytest.mark.parametrize("activation", ["logistic", "tanh"])
-@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
-@pytest.mark.parametrize("target", ["binary", "multiclass", "poisson"])
-def test_huge_X_through_saturating_units_matches_scikit_learn(activation, solver, target):
-    # 1e300 inputs: logistic/tanh hidden nodes saturate (exp overflows inside
-    # the stable logistic) and training goes on, exactly as in scikit-learn.
-    kind, y, extra = {"binary": ("clf", Y_BIN, {}), "multiclass": ("clf", Y_3, {}),
-                      "poisson": ("reg", Y_POISSON, {"loss": "poisson"})}[target]
-    sk, nm = both_fit(kind, X * 1e300, y, params=dict(activation=activation,
-                                                      solver=solver, **extra))
-    assert all(np.isfinite(c).all() for c in nm.coefs_)
-    assert_same_fit(sk, nm)
-
-
-# ---------------------------------------------------------------------------
-# layouts: the same numbers give bitwise the same model
-# ---------------------------------------------------------------------------
-
-
-def _memmap(tmp_path):
-    path = tmp_path / "X.joblib"
-    joblib.dump(X, path)
-    return joblib.load(path, mmap_mode="r")  # as joblib hands arrays to workers
-
-
-def _np_memmap(tmp_path):
-    path = tmp_path / "X.dat"
-    mm = np.memmap(path, dtype=np.float64, mode="w+", shape=X.shape)
-    mm[:] = X
-    mm.flush()
-    del mm
-    return np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
-
-
-def _readonly(tmp_path):
-    Xr = X.copy()
-    Xr.flags.writeable = False
-    return Xr
-
-
-def _non_contiguous(tmp_path):
-    big = np.zeros((2 * N, 8))
-    big[::2, ::2] = X
-    view = big[::2, ::2]
-    assert not view.flags.c_contiguous and not view.flags.f_contiguous
-    return view
-
-
-LAYOUTS = {
-    "fortran": lambda tmp_path: np.asfortranarray(X),
-    "non-contiguous": _non_contiguous,
-    "read-only": _readonly,
-    "joblib-memmap-r": _memmap,
-    "np-memmap-r": _np_memmap,
-}
-
-
-@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_array_layouts_give_the_same_model(layout, solver, tmp_path):
-    Xin = LAYOUTS[layout](tmp_path)
-    params = dict(SMALL, solver=solver)
-    clean = MLPClassifier(**params).fit(X, Y_BIN)
-    est = MLPClassifier(**params).fit(Xin, Y_BIN)
-    assert_bitwise_same_fit(clean, est)
-    assert_array_equal(est.predict_proba(Xin), clean.predict_proba(X))
-    assert_array_equal(clean.predict_proba(Xin), clean.predict_proba(X))
-    reg = MLPRegressor(**params).fit(Xin, Y_REG)
-    assert_bitwise_same_fit(MLPRegressor(**params).fit(X, Y_REG), reg)
-    est.partial_fit(Xin, Y_BIN) if solver != "lbfgs" else None
-    assert_array_equal(Xin, X)
-
-
-def _sparse_variants():
-    Xs = X.copy()
-    Xs[np.abs(Xs) < 0.6] = 0.0
-    clean = sp.csr_matrix(Xs)
-    # explicit zeros: every third stored value set to 0 but kept stored
-    data = clean.data.copy()
-    data[::3] = 0.0
-    explicit = sp.csr_matrix((data, clean.indices.copy(), clean.indptr.copy()), shape=X.shape)
-    explicit_clean = sp.csr_matrix(explicit.toarray())
-    # unsorted: each row's entries stored in reverse order
-    indices, data = clean.indices.copy(), clean.data.copy()
-    for i in range(N):
-        s, e = clean.indptr[i], clean.indptr[i + 1]
-        indices[s:e], data[s:e] = indices[s:e][::-1].copy(), data[s:e][::-1].copy()
-    unsorted = sp.csr_matrix((data, indices, clean.indptr.copy()), shape=X.shape)
-    # duplicates: every entry stored twice, halves summing to the value
-    dup_data, dup_ind, dup_ptr = [], [], [0]
-    for i in range(N):
-        s, e = clean.indptr[i], clean.indptr[i + 1]
-        dup_ind += list(clean.indices[s:e]) * 2
-        dup_data += list(clean.data[s:e] / 2) * 2
-        dup_ptr.append(len(dup_ind))
-    dup = sp.csr_matrix((np.array(dup_data), np.array(dup_ind), np.array(dup_ptr)),
-                        shape=X.shape)
-    return {
-        "explicit-zeros": (explicit, explicit_clean),
-        "unsorted-indices": (unsorted, clean),
-        "unsorted-indices-csc": (_unsorted_csc(clean), sp.csc_matrix(clean)),
-        "duplicate-entries": (dup, clean),
-        "int64-indices": (_int64_indices(clean), clean),
-        "csr_array": (sp.csr_array(clean), clean),
-        "coo": (clean.tocoo(), clean),
-    }
-
-
-def _unsorted_csc(clean):
-    csc = sp.csc_matrix(clean)
-    indices, data = csc.indices.copy(), csc.data.copy()
-    for j in range(csc.shape[1]):
-        s, e = csc.indptr[j], csc.indptr[j + 1]
-        indices[s:e], data[s:e] = indices[s:e][::-1].copy(), data[s:e][::-1].copy()
-    out = sp.csc_matrix((data, indices, csc.indptr.copy()), shape=csc.shape)
-    assert not out.has_sorted_indices
-    return out
-
-
-def _int64_indices(clean):
-    out = clean.copy()
-    out.indices = out.indices.astype(np.int64)
-    out.indptr = out.indptr.astype(np.int64)
-    return out
-
-
-SPARSE = _sparse_variants()
-
-
-@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-@pytest.mark.parametrize("variant", sorted(SPARSE))
-def test_sparse_variants_equal_the_clean_matrix(variant, solver):
-    messy, clean = SPARSE[variant]
-    before = (messy.copy(), getattr(messy, "indices", None))
-    before_data = messy.data.copy()
-    params = dict(SMALL, solver=solver)
-    ref = MLPClassifier(**params).fit(clean, Y_BIN)
-    est = MLPClassifier(**params).fit(messy, Y_BIN)
-    assert_bitwise_same_fit(ref, est)
-    assert_array_equal(ref.predict_proba(messy), ref.predict_proba(clean))
-    # the caller's matrix is not sorted or summed in place
-    assert_array_equal(messy.data, before_data)
-    if before[1] is not None:
-        assert_array_equal(messy.indices, before[0].indices)
-    # and the sparse result is the dense one, to rounding
-    dense = MLPClassifier(**params).fit(clean.toarray(), Y_BIN)
-    assert_same_fit(dense, est, rtol=1e-10, atol=1e-12)
-
-
-# ---------------------------------------------------------------------------
-# coefs_init dtypes (shapes: test_errors.py)
-# ---------------------------------------------------------------------------
-
-
-def _init():
-    est = MLPClassifier(**SMALL).fit(X, Y_BIN)
-    return [c.copy() for c in est.coefs_], [b.copy() for b in est.intercepts_]
-
-
-@pytest.mark.parametrize(
-    "convert",
-    [lambda a: a.astype(np.complex128), lambda a: a.astype(str),
-     lambda a: a.astype(object), lambda a: np.full(a.shape, None)],
-    ids=["complex", "str", "object", "None"],
-)
-@pytest.mark.parametrize("which", ["coefs_init", "intercepts_init"])
-def test_coefs_init_of_a_non_real_dtype_is_refused(convert, which):
-    coefs, inters = _init()
-    if which == "coefs_init":
-        coefs[1] = convert(coefs[1])
-    else:
-        inters[0] = convert(inters[0])
-    call = lambda e: e.fit(X, Y_BIN, coefs_init=coefs, intercepts_init=inters)  # noqa: E731
-    assert_refused("clf", call, ValueError, rf"{which}\[[01]\] has dtype", sklearn=None)
-
-
-@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.float16, np.float32])
-@pytest.mark.parametrize("x_dtype", [np.float64, np.float32])
-def test_coefs_init_of_a_real_dtype_is_cast_to_the_data_dtype(dtype, x_dtype):
-    coefs, inters = _init()
-    given = [c.astype(dtype) for c in coefs], [b.astype(dtype) for b in inters]
-    est = MLPClassifier(**{**SMALL, "max_iter": 1, "learning_rate_init": 1e-12})
-    est.fit(X.astype(x_dtype), Y_BIN, coefs_init=given[0], intercepts_init=given[1])
-    for got, want in zip(est.coefs_ + est.intercepts_, given[0] + given[1]):
-        assert got.dtype == x_dtype
-        assert_allclose(got, want.astype(x_dtype), atol=1e-6)
-    for arr, orig in zip(given[0], coefs):  # the caller's arrays are untouched
-        assert arr.dtype == dtype and arr.shape == orig.shape
 
 
 # ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """scikit-learn workflows, for real: pipelines, searches, parallel backends,
-meta-estimators, set_output, and threads that train at the same time."""
+meta-estimators and set_output. (Threads training at once, and the kernels
+releasing the GIL that allows it: tests/runtime/test_concurrency.py.)"""
 
 
 import joblib
@@ -194,29 +195,3 @@ def test_clone(data):
     assert copy.get_params() == fitted.get_params()
     assert not hasattr(copy, "coefs_")
     np.testing.assert_array_equal(copy.fit(X, y).predict_proba(X), fitted.predict_proba(X))
-
-
-# ------------------------------------------------- threads train at the same time
-
-
-def test_every_kernel_releases_the_gil():
-    """Threads can train at once: every compiled kernel releases the GIL.
-
-    (How much faster two threads are is measured by the benchmarks, not
-    asserted here: wall time on a shared machine is not a test.)
-    """
-    import importlib
-    import pkgutil
-
-    import numba_mlp.kernels as kernels
-    from numba.core.registry import CPUDispatcher
-
-    dispatchers = {}
-    for module_info in pkgutil.iter_modules(kernels.__path__):
-        module = importlib.import_module(f"numba_mlp.kernels.{module_info.name}")
-        for name, obj in vars(module).items():
-            if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
-                dispatchers[f"{module_info.name}.{name}"] = obj
-    assert len(dispatchers) > 30, sorted(dispatchers)
-    holding_the_gil = [name for name, d in dispatchers.items() if not d.targetoptions["nogil"]]
-    assert holding_the_gil == []
