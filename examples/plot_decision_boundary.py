@@ -31,18 +31,37 @@ for ax, hidden in zip(axes, ((2,), (8,), (32, 32))):
         MLPClassifier(hidden_layer_sizes=hidden, max_iter=2000, random_state=0),
     ).fit(X_train, y_train)
     DecisionBoundaryDisplay.from_estimator(
-        clf, X, response_method="predict_proba", plot_method="contourf",
-        cmap="RdBu", alpha=0.7, ax=ax, grid_resolution=200,
+        clf,
+        X,
+        response_method="predict_proba",
+        plot_method="contourf",
+        cmap="RdBu",
+        alpha=0.7,
+        ax=ax,
+        grid_resolution=200,
     )
-    ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap="RdBu", edgecolors="k",
-               s=20, label="training")
-    ax.scatter(X_test[:, 0], X_test[:, 1], c=y_test, cmap="RdBu", edgecolors="k",
-               marker="^", s=30, label="test")
+    ax.scatter(
+        X_train[:, 0], X_train[:, 1], c=y_train, cmap="RdBu", edgecolors="k", s=20, label="training"
+    )
+    ax.scatter(
+        X_test[:, 0],
+        X_test[:, 1],
+        c=y_test,
+        cmap="RdBu",
+        edgecolors="k",
+        marker="^",
+        s=30,
+        label="test",
+    )
     mlp = clf[-1]
-    ax.set_title(f"hidden_layer_sizes={hidden}\n"
-                 f"test accuracy {clf.score(X_test, y_test):.2f} ({mlp.n_iter_} epochs)")
-    print(f"hidden_layer_sizes={hidden}: {mlp.n_iter_} epochs, final loss {mlp.loss_:.4f}, "
-          f"test accuracy {clf.score(X_test, y_test):.3f}")
+    ax.set_title(
+        f"hidden_layer_sizes={hidden}\n"
+        f"test accuracy {clf.score(X_test, y_test):.2f} ({mlp.n_iter_} epochs)"
+    )
+    print(
+        f"hidden_layer_sizes={hidden}: {mlp.n_iter_} epochs, final loss {mlp.loss_:.4f}, "
+        f"test accuracy {clf.score(X_test, y_test):.3f}"
+    )
 axes[0].legend(loc="lower right")
 fig.suptitle("numba_mlp.MLPClassifier on make_moons: probability of the blue class")
 fig.tight_layout()

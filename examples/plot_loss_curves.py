@@ -26,8 +26,9 @@ from numba_mlp import LossCurveDisplay, MLPClassifier
 X, y = load_digits(return_X_y=True)
 X = StandardScaler().fit_transform(X)
 
-params = dict(hidden_layer_sizes=(64,), max_iter=60, early_stopping=True,
-              n_iter_no_change=60, random_state=0)
+params = dict(
+    hidden_layer_sizes=(64,), max_iter=60, early_stopping=True, n_iter_no_change=60, random_state=0
+)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # 60 epochs on purpose
     ours = MLPClassifier(**params).fit(X, y)
@@ -57,8 +58,10 @@ weight_gap = max(np.max(np.abs(a - b)) for a, b in zip(ours.coefs_, theirs.coefs
 print(f"epochs: numba_mlp {ours.n_iter_}, scikit-learn {theirs.n_iter_}")
 print(f"largest |loss difference| over the epochs: {loss_gap:.2e}")
 print(f"largest |weight difference| after training: {weight_gap:.2e}")
-print(f"best validation score: numba_mlp {ours.best_validation_score_:.4f}, "
-      f"scikit-learn {theirs.best_validation_score_:.4f}")
+print(
+    f"best validation score: numba_mlp {ours.best_validation_score_:.4f}, "
+    f"scikit-learn {theirs.best_validation_score_:.4f}"
+)
 
 # %%
 # Drawn on the same axes, the scikit-learn curve (dashed) lies on top of
@@ -67,9 +70,11 @@ print(f"best validation score: numba_mlp {ours.best_validation_score_:.4f}, "
 
 fig, ax = plt.subplots(figsize=(6, 4))
 LossCurveDisplay(loss_curve=ours.loss_curve_, estimator_name="numba_mlp").plot(
-    ax=ax, logy=True, loss_kwargs={"linewidth": 5, "alpha": 0.4})
-ax.plot(range(1, theirs.n_iter_ + 1), theirs.loss_curve_, "k--",
-        label="scikit-learn: training loss")
+    ax=ax, logy=True, loss_kwargs={"linewidth": 5, "alpha": 0.4}
+)
+ax.plot(
+    range(1, theirs.n_iter_ + 1), theirs.loss_curve_, "k--", label="scikit-learn: training loss"
+)
 ax.legend(loc="upper right")
 ax.set_title("The two training losses, one axis (log scale)")
 fig.tight_layout()

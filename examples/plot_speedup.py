@@ -53,8 +53,13 @@ LIBRARIES = {"numba_mlp": MLPClassifier, "scikit-learn": SklearnMLPClassifier}
 
 def fit_seconds(estimator_class, X, y, hidden, epochs):
     """Wall time of one fit of exactly ``epochs`` epochs."""
-    model = estimator_class(hidden_layer_sizes=hidden, max_iter=epochs, tol=0.0,
-                            n_iter_no_change=epochs + 1, random_state=0)
+    model = estimator_class(
+        hidden_layer_sizes=hidden,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=epochs + 1,
+        random_state=0,
+    )
     start = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - start
@@ -78,8 +83,9 @@ MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(*make_classification(100,
 per_epoch = {name: [] for name in LIBRARIES}
 with threadpool_limits(limits=1, user_api="blas"):
     for n_samples, n_features, hidden in SHAPES:
-        X, y = make_classification(n_samples, n_features, n_informative=10, n_classes=2,
-                                   random_state=0)
+        X, y = make_classification(
+            n_samples, n_features, n_informative=10, n_classes=2, random_state=0
+        )
         times = {name: [] for name in LIBRARIES}
         for _ in range(REPEATS):
             for name, estimator_class in LIBRARIES.items():  # interleaved
@@ -92,12 +98,15 @@ with threadpool_limits(limits=1, user_api="blas"):
 labels = [f"{n:,} x {d}, {h}" for n, d, h in SHAPES]
 speedups = np.divide(per_epoch["scikit-learn"], per_epoch["numba_mlp"])
 
-machine = (f"{processor_name()}, {os.cpu_count()} cores, one BLAS thread; "
-           f"numba-mlp {numba_mlp.__version__}, scikit-learn {sklearn.__version__}")
+machine = (
+    f"{processor_name()}, {os.cpu_count()} cores, one BLAS thread; "
+    f"numba-mlp {numba_mlp.__version__}, scikit-learn {sklearn.__version__}"
+)
 print(f"measured at build time on the build machine: {machine}")
 print(f"{'shape':<28} {'numba_mlp':>10} {'sklearn':>10} {'speed-up':>9}")
-for label, ours, theirs, speedup in zip(labels, per_epoch["numba_mlp"],
-                                        per_epoch["scikit-learn"], speedups):
+for label, ours, theirs, speedup in zip(
+    labels, per_epoch["numba_mlp"], per_epoch["scikit-learn"], speedups
+):
     print(f"{label:<28} {ours * 1e3:>8.2f}ms {theirs * 1e3:>8.2f}ms {speedup:>8.2f}x")
 
 # %%
@@ -109,10 +118,12 @@ for label, ours, theirs, speedup in zip(labels, per_epoch["numba_mlp"],
 fig, (ax_time, ax_speedup) = plt.subplots(1, 2, figsize=(11, 4.2))
 positions = np.arange(len(SHAPES))
 height = 0.38
-for offset, (name, color) in zip((-height / 2, height / 2),
-                                 (("numba_mlp", "C0"), ("scikit-learn", "C1"))):
-    ax_time.barh(positions + offset, np.multiply(per_epoch[name], 1e3), height,
-                 label=name, color=color)
+for offset, (name, color) in zip(
+    (-height / 2, height / 2), (("numba_mlp", "C0"), ("scikit-learn", "C1"))
+):
+    ax_time.barh(
+        positions + offset, np.multiply(per_epoch[name], 1e3), height, label=name, color=color
+    )
 ax_time.set_xscale("log")
 ax_time.set_yticks(positions, labels)
 ax_time.invert_yaxis()
@@ -126,7 +137,6 @@ ax_speedup.set_yticks(positions, [])
 ax_speedup.invert_yaxis()
 ax_speedup.set_xlim(0, max(speedups) * 1.2)
 ax_speedup.set_xlabel("speed-up (scikit-learn time / numba-mlp time)")
-fig.suptitle("Measured at documentation build time, on the build machine\n" + machine,
-             fontsize=10)
+fig.suptitle("Measured at documentation build time, on the build machine\n" + machine, fontsize=10)
 fig.tight_layout()
 plt.show()

@@ -39,8 +39,10 @@ print(trace)
 
 hidden, output = trace.layers
 positions = {  # node name -> (x, y) on the figure
-    "x1": (0.0, 1.0), "x2": (0.0, -1.0),
-    "h1": (1.0, 1.0), "h2": (1.0, -1.0),
+    "x1": (0.0, 1.0),
+    "x2": (0.0, -1.0),
+    "h1": (1.0, 1.0),
+    "h2": (1.0, -1.0),
     "o1": (2.0, 0.0),
 }
 node_text = {
@@ -70,23 +72,38 @@ for layer, sources, targets, where in (
             number += 1
             (x0, y0), (x1, y1) = positions[source], positions[target]
             gradient = layer.weight_gradient[i, j]
-            ax.plot([x0, x1], [y0, y1], color="C3" if gradient > 0 else "C0",
-                    linewidth=1.5, zorder=1)
+            ax.plot(
+                [x0, x1], [y0, y1], color="C3" if gradient > 0 else "C0", linewidth=1.5, zorder=1
+            )
             ax.text(
-                x0 + where * (x1 - x0), y0 + where * (y1 - y0),
+                x0 + where * (x1 - x0),
+                y0 + where * (y1 - y0),
                 f"w{number} = {layer.weights[i, j]:g}\n"
                 f"gradient {gradient:+.6f}\nchange {layer.weight_change[i, j]:+.6f}",
-                ha="center", va="center", fontsize=8, zorder=2,
+                ha="center",
+                va="center",
+                fontsize=8,
+                zorder=2,
                 bbox=dict(boxstyle="round", facecolor="white", edgecolor="0.6"),
             )
 for name, (x0, y0) in positions.items():
-    ax.text(x0, y0, node_text[name], ha="center", va="center", fontsize=9,
-            family="monospace", zorder=3,
-            bbox=dict(boxstyle="round,pad=0.5", facecolor=colors[name[0]], edgecolor="k"))
+    ax.text(
+        x0,
+        y0,
+        node_text[name],
+        ha="center",
+        va="center",
+        fontsize=9,
+        family="monospace",
+        zorder=3,
+        bbox=dict(boxstyle="round,pad=0.5", facecolor=colors[name[0]], edgecolor="k"),
+    )
 ax.set_xlim(-0.35, 2.45)
 ax.set_ylim(-1.6, 1.6)
 ax.axis("off")
-ax.set_title("One gradient-descent step of the 2-2-1 network on Alice "
-             "(forward: net, a; backward: delta; change = -0.1 x gradient)")
+ax.set_title(
+    "One gradient-descent step of the 2-2-1 network on Alice "
+    "(forward: net, a; backward: delta; change = -0.1 x gradient)"
+)
 fig.tight_layout()
 plt.show()

@@ -16,5 +16,14 @@ from .bundles import Data, Net, Optimizer, Problem, Work
 from .network import predict_outputs
 from .training import loss_and_gradient, train_epoch
 
-__all__ = ["Data", "Net", "Optimizer", "Problem", "Work", "codes", "loss_and_gradient",
-           "predict_outputs", "train_epoch"]
+__all__ = [
+    "Data",
+    "Net",
+    "Optimizer",
+    "Problem",
+    "Work",
+    "codes",
+    "loss_and_gradient",
+    "predict_outputs",
+    "train_epoch",
+]

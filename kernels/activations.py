@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from .codes import EXP, LOGISTIC, RELU, TANH
 from ._jit import kernel
+from .codes import EXP, LOGISTIC, RELU, TANH
 
 
 @kernel

@@ -12,16 +12,17 @@ activation_i for every weight) come from ``products``; everything else is a
 loop over the nodes.
 """
 
+from ._jit import kernel
 from .activations import times_derivative
 from .codes import SOFTMAX
 from .losses import is_canonical, loss_derivative
 from .products import back_signals, gradient_sums
-from ._jit import kernel
 
 
 @kernel
-def compute_output_deltas(output_activation, loss, activations, targets, rows, sample_weight,
-                          deltas):
+def compute_output_deltas(
+    output_activation, loss, activations, targets, rows, sample_weight, deltas
+):
     """Delta of every output node, scaled by each sample's weight."""
     n_rows, n_outputs = deltas.shape
     canonical = is_canonical(output_activation, loss)
@@ -34,8 +35,9 @@ def compute_output_deltas(output_activation, loss, activations, targets, rows, s
             # softmax couples its nodes: delta_k = a_k (g_k - sum_j g_j a_j)
             weighted = 0.0
             for j in range(n_outputs):
-                weighted += (loss_derivative(loss, activations[s, j], targets[row, j])
-                             * activations[s, j])
+                weighted += (
+                    loss_derivative(loss, activations[s, j], targets[row, j]) * activations[s, j]
+                )
             for k in range(n_outputs):
                 g = loss_derivative(loss, activations[s, k], targets[row, k])
                 deltas[s, k] = activations[s, k] * (g - weighted)
@@ -86,7 +88,8 @@ def finish_gradient(weights, weight_grads, bias_grads, alpha, total_weight):
     fan_in, fan_out = weights.shape
     for i in range(fan_in):
         for j in range(fan_out):
-            weight_grads[i, j] = finished_gradient(weight_grads[i, j], alpha, weights[i, j],
-                                                   total_weight)
+            weight_grads[i, j] = finished_gradient(
+                weight_grads[i, j], alpha, weights[i, j], total_weight
+            )
     for j in range(fan_out):
         bias_grads[j] = finished_gradient(bias_grads[j], 0.0, 0.0, total_weight)

@@ -9,10 +9,10 @@ from ``sparse.weighted_sums_sparse`` for a CSR first layer; bias and
 activation then follow in one pass over the nodes.
 """
 
+from ._jit import kernel
 from .activations import activate, softmax_row
 from .codes import SOFTMAX
 from .products import weighted_sums
-from ._jit import kernel
 
 
 @kernel

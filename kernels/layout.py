@@ -8,7 +8,7 @@ one array in one loop.
 
 Per-sample node values (activations, deltas) of a minibatch live in one
 buffer per kind; layer l (1 = first hidden layer) takes ``max_rows x
-layer_units[l]`` of it.
+layer_units[i]`` of it.
 """
 
 from ._jit import kernel
@@ -18,8 +18,8 @@ from ._jit import kernel
 def weights_of(params, layer_units, layer):
     """Weight matrix (fan_in x fan_out) feeding layer ``layer + 1``."""
     start = 0
-    for l in range(layer):
-        start += layer_units[l] * layer_units[l + 1]
+    for i in range(layer):
+        start += layer_units[i] * layer_units[i + 1]
     fan_in = layer_units[layer]
     fan_out = layer_units[layer + 1]
     return params[start : start + fan_in * fan_out].reshape((fan_in, fan_out))
@@ -30,10 +30,10 @@ def biases_of(params, layer_units, layer):
     """Bias vector of the nodes of layer ``layer + 1``."""
     start = 0
     n_layers = layer_units.shape[0]
-    for l in range(n_layers - 1):
-        start += layer_units[l] * layer_units[l + 1]
-    for l in range(layer):
-        start += layer_units[l + 1]
+    for i in range(n_layers - 1):
+        start += layer_units[i] * layer_units[i + 1]
+    for i in range(layer):
+        start += layer_units[i + 1]
     return params[start : start + layer_units[layer + 1]]
 
 
@@ -41,8 +41,8 @@ def biases_of(params, layer_units, layer):
 def n_weights(layer_units):
     """Number of weights (not biases) in the network."""
     total = 0
-    for l in range(layer_units.shape[0] - 1):
-        total += layer_units[l] * layer_units[l + 1]
+    for i in range(layer_units.shape[0] - 1):
+        total += layer_units[i] * layer_units[i + 1]
     return total
 
 
@@ -50,7 +50,7 @@ def n_weights(layer_units):
 def nodes_of(buffer, layer_units, max_rows, layer, n_rows):
     """The (n_rows x units) block of a node buffer that holds layer ``layer``."""
     start = 0
-    for l in range(1, layer):
-        start += max_rows * layer_units[l]
+    for i in range(1, layer):
+        start += max_rows * layer_units[i]
     units = layer_units[layer]
     return buffer[start : start + n_rows * units].reshape((n_rows, units))

@@ -8,9 +8,8 @@ does, so log loss stays finite.
 
 import math
 
-
-from .codes import EXP, IDENTITY, LOG_LOSS, LOGISTIC, POISSON, SOFTMAX, SQUARED_ERROR
 from ._jit import kernel
+from .codes import EXP, IDENTITY, LOG_LOSS, LOGISTIC, POISSON, SOFTMAX, SQUARED_ERROR
 
 
 @kernel(fastmath=False)

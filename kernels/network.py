@@ -8,6 +8,7 @@ at a time, laid out as ``layout.nodes_of`` says).
 
 import numpy as np
 
+from ._jit import kernel
 from .backward import (
     compute_gradient,
     compute_hidden_deltas,
@@ -18,7 +19,6 @@ from .forward import add_bias_and_activate, are_consecutive, compute_layer, gath
 from .layout import biases_of, n_weights, nodes_of, weights_of
 from .losses import sample_loss
 from .sparse import compute_gradient_sparse, weighted_sums_sparse
-from ._jit import kernel
 
 
 @kernel
@@ -63,14 +63,19 @@ def forward_pass(data, net, params, work, rows, n_rows):
 def weighted_loss_sum(net, problem, work, rows, n_rows):
     """Sum over the batch of sample weight x sample loss (after forward_pass)."""
     layer_units = net.layer_units
-    outputs = nodes_of(work.activations, layer_units, work.max_rows,
-                       layer_units.shape[0] - 1, n_rows)
+    outputs = nodes_of(
+        work.activations, layer_units, work.max_rows, layer_units.shape[0] - 1, n_rows
+    )
     total = 0.0
     for s in range(n_rows):
         row = rows[s]
         total += problem.sample_weight[row] * sample_loss(
-            problem.loss, net.output_activation, outputs[s], work.output_net_inputs[s],
-            problem.targets[row], problem.probability_clip,
+            problem.loss,
+            net.output_activation,
+            outputs[s],
+            work.output_net_inputs[s],
+            problem.targets[row],
+            problem.probability_clip,
         )
     return total
 
@@ -107,8 +112,9 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
                 nodes_of(work.deltas, layer_units, max_rows, layer, n_rows),
             )
         elif data.is_sparse:
-            compute_gradient_sparse(data.values, data.indices, data.indptr, rows,
-                                    layer_deltas, weight_grads, bias_grads)
+            compute_gradient_sparse(
+                data.values, data.indices, data.indptr, rows, layer_deltas, weight_grads, bias_grads
+            )
         else:
             # the forward pass left these rows' inputs where input_rows finds them
             if are_consecutive(rows, n_rows):

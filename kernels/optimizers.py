@@ -11,14 +11,24 @@ overflowing moment gives scikit-learn's result (a step of 0), not NaN.
 
 import math
 
+from ._jit import kernel
 from .backward import finished_gradient
 from .codes import SGD
-from ._jit import kernel
 
 
 @kernel(fastmath=False)
-def sgd_step(params, grad_sums, velocities, start, stop, alpha, total_weight,
-             learning_rate, momentum, nesterov):
+def sgd_step(
+    params,
+    grad_sums,
+    velocities,
+    start,
+    stop,
+    alpha,
+    total_weight,
+    learning_rate,
+    momentum,
+    nesterov,
+):
     """Gradient descent with (Nesterov) momentum on ``params[start:stop]``."""
     for p in range(start, stop):
         gradient = finished_gradient(grad_sums[p], alpha, params[p], total_weight)
@@ -33,15 +43,26 @@ def sgd_step(params, grad_sums, velocities, start, stop, alpha, total_weight,
 def adam_learning_rate(learning_rate_init, beta_1, beta_2, step):
     """Adam's bias-corrected step size after ``step`` updates."""
     return (
-        learning_rate_init
-        * math.sqrt(1.0 - beta_2 ** float(step))
-        / (1.0 - beta_1 ** float(step))
+        learning_rate_init * math.sqrt(1.0 - beta_2 ** float(step)) / (1.0 - beta_1 ** float(step))
     )
 
 
 @kernel(fastmath=False)
-def adam_step(params, grad_sums, first_moments, second_moments, start, stop, alpha,
-              total_weight, learning_rate, beta_1, beta_2, epsilon, one_minus_betas):
+def adam_step(
+    params,
+    grad_sums,
+    first_moments,
+    second_moments,
+    start,
+    stop,
+    alpha,
+    total_weight,
+    learning_rate,
+    beta_1,
+    beta_2,
+    epsilon,
+    one_minus_betas,
+):
     """Adam on ``params[start:stop]``: move each weight by -lr m / (sqrt(v) + eps).
 
     ``one_minus_betas = (1 - beta_1, 1 - beta_2)``, each rounded once to the
@@ -52,9 +73,7 @@ def adam_step(params, grad_sums, first_moments, second_moments, start, stop, alp
         gradient = finished_gradient(grad_sums[p], alpha, params[p], total_weight)
         first_moments[p] = beta_1 * first_moments[p] + one_minus_beta_1 * gradient
         second_moments[p] = beta_2 * second_moments[p] + one_minus_beta_2 * (gradient * gradient)
-        weight_change = -learning_rate * first_moments[p] / (
-            math.sqrt(second_moments[p]) + epsilon
-        )
+        weight_change = -learning_rate * first_moments[p] / (math.sqrt(second_moments[p]) + epsilon)
         params[p] += weight_change
 
 
@@ -72,14 +91,40 @@ def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
     if optimizer.kind == SGD:
         lr, mu = typed(optimizer.learning_rate), typed(optimizer.momentum)
         for start, stop, penalty in ((0, n_weights, alpha), (n_weights, n_params, zero)):
-            sgd_step(params, grad_sums, optimizer.first_moments, start, stop, penalty,
-                     total_weight, lr, mu, optimizer.nesterov)
+            sgd_step(
+                params,
+                grad_sums,
+                optimizer.first_moments,
+                start,
+                stop,
+                penalty,
+                total_weight,
+                lr,
+                mu,
+                optimizer.nesterov,
+            )
     else:
         optimizer.step[0] += 1
-        lr = typed(adam_learning_rate(optimizer.learning_rate, optimizer.beta_1,
-                                      optimizer.beta_2, optimizer.step[0]))
+        lr = typed(
+            adam_learning_rate(
+                optimizer.learning_rate, optimizer.beta_1, optimizer.beta_2, optimizer.step[0]
+            )
+        )
         b1, b2, eps = typed(optimizer.beta_1), typed(optimizer.beta_2), typed(optimizer.epsilon)
         one_minus_betas = (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2))
         for start, stop, penalty in ((0, n_weights, alpha), (n_weights, n_params, zero)):
-            adam_step(params, grad_sums, optimizer.first_moments, optimizer.second_moments,
-                      start, stop, penalty, total_weight, lr, b1, b2, eps, one_minus_betas)
+            adam_step(
+                params,
+                grad_sums,
+                optimizer.first_moments,
+                optimizer.second_moments,
+                start,
+                stop,
+                penalty,
+                total_weight,
+                lr,
+                b1,
+                b2,
+                eps,
+                one_minus_betas,
+            )

@@ -6,6 +6,7 @@ once per epoch: for each batch, forward pass, loss, backward pass, then one
 optimiser step on the flat parameter buffer.
 """
 
+from ._jit import kernel
 from .layout import n_weights
 from .losses import loss_scale
 from .network import (
@@ -17,7 +18,6 @@ from .network import (
     weighted_loss_sum,
 )
 from .optimizers import take_step
-from ._jit import kernel
 
 
 @kernel(fastmath=False)
@@ -48,8 +48,14 @@ def train_epoch(data, net, problem, order, batch_size, params, grads, work, opti
         loss_sum = weighted_loss_sum(net, problem, work, rows, n_rows)
         total_weight = total_weight_of(problem.sample_weight, rows, n_rows)
         # the loss is taken with the weights before this batch's step
-        batch_loss = regularised_loss(problem.loss, n_outputs, loss_sum, problem.alpha,
-                                      squared_weights(params, layer_units), total_weight)
+        batch_loss = regularised_loss(
+            problem.loss,
+            n_outputs,
+            loss_sum,
+            problem.alpha,
+            squared_weights(params, layer_units),
+            total_weight,
+        )
         backward_pass(data, net, problem, params, grads, work, rows, n_rows)
         take_step(optimizer, params, grads, weight_count, problem.alpha, total_weight)
         accumulated_loss += batch_loss * n_rows
@@ -70,5 +76,11 @@ def loss_and_gradient(data, net, problem, rows, params, grads, work):
     backward_pass(data, net, problem, params, grads, work, rows, n_samples)
     total_weight = total_weight_of(problem.sample_weight, rows, n_samples)
     finish_gradients(net, params, grads, problem.alpha, total_weight)
-    return regularised_loss(problem.loss, n_outputs, loss_sum, problem.alpha,
-                            squared_weights(params, layer_units), total_weight)
+    return regularised_loss(
+        problem.loss,
+        n_outputs,
+        loss_sum,
+        problem.alpha,
+        squared_weights(params, layer_units),
+        total_weight,
+    )

@@ -32,9 +32,10 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.utils.validation import check_is_fitted
 
-import reference as ref
 from numba_mlp import MLPClassifier, MLPRegressor, kernels
 from numba_mlp.kernels import codes
+
+import reference as ref
 
 # ===========================================================================
 # kernels
@@ -88,8 +89,11 @@ def problem_bundle(problem, alpha=None):
     """The kernels' Problem bundle of a test problem (dict from make_problem)."""
     dtype = problem["X"].dtype
     return kernels.Problem(
-        problem["y"], problem["sw"], codes.LOSS_CODES[problem["loss"]],
-        float(problem["alpha"] if alpha is None else alpha), float(np.finfo(dtype).eps),
+        problem["y"],
+        problem["sw"],
+        codes.LOSS_CODES[problem["loss"]],
+        float(problem["alpha"] if alpha is None else alpha),
+        float(np.finfo(dtype).eps),
     )
 
 
@@ -97,9 +101,18 @@ def optimizer_bundle(kind, first_moments, second_moments, step, settings):
     """The kernels' Optimizer bundle; ``settings = (learning_rate, momentum,
     nesterov, beta_1, beta_2, epsilon)``."""
     lr, momentum, nesterov, beta_1, beta_2, epsilon = settings
-    return kernels.Optimizer(codes.OPTIMIZER_CODES[kind], first_moments, second_moments, step,
-                             float(lr), float(momentum), bool(nesterov), float(beta_1),
-                             float(beta_2), float(epsilon))
+    return kernels.Optimizer(
+        codes.OPTIMIZER_CODES[kind],
+        first_moments,
+        second_moments,
+        step,
+        float(lr),
+        float(momentum),
+        bool(nesterov),
+        float(beta_1),
+        float(beta_2),
+        float(epsilon),
+    )
 
 
 def kernel_loss_grad(problem, params, data=None, rows=None, max_rows=None):
@@ -117,8 +130,13 @@ def kernel_loss_grad(problem, params, data=None, rows=None, max_rows=None):
     value = kernels.loss_and_gradient(
         data,
         make_net(units, problem["hidden"], problem["output"]),
-        kernels.Problem(y, sw, codes.LOSS_CODES[problem["loss"]], float(problem["alpha"]),
-                        float(np.finfo(dtype).eps)),
+        kernels.Problem(
+            y,
+            sw,
+            codes.LOSS_CODES[problem["loss"]],
+            float(problem["alpha"]),
+            float(np.finfo(dtype).eps),
+        ),
         rows,
         params,
         grads,
@@ -149,8 +167,18 @@ def make_problem(hidden, output, loss, seed=0, units=LAYER_UNITS, n=N_SAMPLES, a
     y = ref.random_targets(loss, output, n, units[-1], rng)
     sw = rng.uniform(0.5, 2.0, n)
     coefs, intercepts = ref.random_parameters(units, rng)
-    problem = dict(X=X, y=y, sw=sw, units=list(units), hidden=hidden, output=output,
-                   loss=loss, alpha=alpha, coefs=coefs, intercepts=intercepts)
+    problem = dict(
+        X=X,
+        y=y,
+        sw=sw,
+        units=list(units),
+        hidden=hidden,
+        output=output,
+        loss=loss,
+        alpha=alpha,
+        coefs=coefs,
+        intercepts=intercepts,
+    )
     return problem, ref.pack(coefs, intercepts)
 
 
@@ -158,8 +186,15 @@ def reference_loss_grad(problem, params, rows=None):
     rows = np.arange(problem["X"].shape[0]) if rows is None else rows
     coefs, intercepts = ref.unpack(params, problem["units"])
     value, cg, ig = ref.loss_and_gradient(
-        problem["X"][rows], problem["y"][rows], problem["sw"][rows], coefs, intercepts,
-        problem["hidden"], problem["output"], problem["loss"], problem["alpha"],
+        problem["X"][rows],
+        problem["y"][rows],
+        problem["sw"][rows],
+        coefs,
+        intercepts,
+        problem["hidden"],
+        problem["output"],
+        problem["loss"],
+        problem["alpha"],
     )
     return value, ref.pack(cg, ig)
 
@@ -342,8 +377,7 @@ def sklearn_error(kind, call, params, state):
     return None
 
 
-def assert_refused(kind, call, exc, match, params=None, states=("unfitted", "fit"),
-                   sklearn="same"):
+def assert_refused(kind, call, exc, match, params=None, states=("unfitted", "fit"), sklearn="same"):
     """``call`` raises ``exc`` (message matching ``match``) and changes nothing.
 
     Checked on a numba_mlp estimator in each of ``states`` ("unfitted", or

@@ -64,24 +64,37 @@ def add_demo(subparsers):
         ),
     )
     parser.add_argument(
-        "--max-iter", type=_positive_int, default=50, metavar="N",
+        "--max-iter",
+        type=_positive_int,
+        default=50,
+        metavar="N",
         help="training epochs (default: %(default)s)",
     )
     parser.add_argument(
-        "--hidden", type=_hidden_layer_sizes, default=(100,), metavar="SIZES",
+        "--hidden",
+        type=_hidden_layer_sizes,
+        default=(100,),
+        metavar="SIZES",
         help="hidden layer sizes, comma separated, e.g. 100 or 256,128 (default: 100)",
     )
     parser.add_argument(
-        "--repeats", type=_positive_int, default=3, metavar="N",
+        "--repeats",
+        type=_positive_int,
+        default=3,
+        metavar="N",
         help="fits per library; the median time is reported (default: %(default)s)",
     )
     parser.add_argument(
-        "--plot", default="numba_mlp_loss_curve.png", metavar="PATH",
+        "--plot",
+        default="numba_mlp_loss_curve.png",
+        metavar="PATH",
         help="PNG of both libraries' loss curves, written when matplotlib is installed "
         "(default: %(default)s in the current directory)",
     )
     parser.add_argument(
-        "--no-plot", action="store_true", help="do not draw the loss curves",
+        "--no-plot",
+        action="store_true",
+        help="do not draw the loss curves",
     )
     parser.set_defaults(handler=_run_demo)
 
@@ -105,7 +118,8 @@ def add_bench(subparsers):
         ),
     )
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help="3 runs per case instead of 5, large shapes cut to 5,000 samples, no float32 rows",
     )
     parser.set_defaults(handler=_run_bench)
@@ -143,11 +157,16 @@ def add_trace(subparsers):
         ),
     )
     parser.add_argument(
-        "--example", choices=("alice", "handout"), default="alice",
+        "--example",
+        choices=("alice", "handout"),
+        default="alice",
         help="which worked example (default: %(default)s)",
     )
     parser.add_argument(
-        "--learning-rate", type=_positive_float, default=None, metavar="ETA",
+        "--learning-rate",
+        type=_positive_float,
+        default=None,
+        metavar="ETA",
         help="step size of the weight changes (default: 0.1 for alice, 0.01 for handout)",
     )
     parser.set_defaults(handler=_run_trace)

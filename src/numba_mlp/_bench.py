@@ -18,6 +18,7 @@ import tempfile
 import time
 import tracemalloc
 import warnings
+
 import numpy as np
 
 from ._text import text_table
@@ -130,8 +131,10 @@ def _jax_epoch_time(case, X, y, repeats, epochs):
         key, sub = jax.random.split(key)
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         params.append(
-            (jax.random.uniform(sub, (fan_in, fan_out), case.dtype, -bound, bound),
-             jnp.zeros(fan_out, case.dtype))
+            (
+                jax.random.uniform(sub, (fan_in, fan_out), case.dtype, -bound, bound),
+                jnp.zeros(fan_out, case.dtype),
+            )
         )
 
     def loss(params, xb, yb):
@@ -291,7 +294,9 @@ def run_bench(quick=False, out=None):
                 float64_epoch[(case.n_samples, case.n_features, case.hidden)] = ours
                 ratio = f"{theirs / ours:.2f}x"
             flops = case.flops * n_samples / case.n_samples
-            name = case.name if n_samples == case.n_samples else case.name + f" [quick: {n_samples:,}]"
+            name = (
+                case.name if n_samples == case.n_samples else case.name + f" [quick: {n_samples:,}]"
+            )
             row = [
                 name,
                 _format_seconds(ours),
@@ -314,14 +319,24 @@ def run_bench(quick=False, out=None):
             ours = time_predict(case, "numba_mlp", repeats)
             theirs = time_predict(case, "sklearn", repeats)
             rows.append(
-                [case.name, _format_seconds(ours), _format_seconds(theirs),
-                 f"{theirs / ours:.2f}x", f">= {case.target:g}x", "-", "-"]
+                [
+                    case.name,
+                    _format_seconds(ours),
+                    _format_seconds(theirs),
+                    f"{theirs / ours:.2f}x",
+                    f">= {case.target:g}x",
+                    "-",
+                    "-",
+                ]
                 + ["-"] * len(extra)
             )
     say(text_table(header, rows))
     if not quick:
         warm, cold = first_fit_overheads()
         say()
-        say(f"first fit in a new process, warm cache: +{warm:.2f} s over a steady fit (target < 1 s)")
+        say(
+            f"first fit in a new process, warm cache: +{warm:.2f} s over a steady fit "
+            "(target < 1 s)"
+        )
         say(f"cold compile of a default fit (empty cache): +{cold:.1f} s (target < 30 s)")
     return 0

@@ -60,8 +60,7 @@ def _save_loss_curves(results, path, say):
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        say("loss-curve plot skipped: matplotlib is not installed "
-            "(pip install matplotlib)")
+        say("loss-curve plot skipped: matplotlib is not installed (pip install matplotlib)")
         return
     from pathlib import Path
 
@@ -70,10 +69,12 @@ def _save_loss_curves(results, path, say):
     figure = Figure(figsize=(6.4, 4.0), layout="constrained")
     ax = figure.subplots()
     numba_est, sklearn_est = results["numba_mlp"][0], results["sklearn"][0]
-    LossCurveDisplay.from_estimator(numba_est, ax=ax, name="numba_mlp",
-                                    loss_kwargs={"linewidth": 3, "alpha": 0.6})
-    LossCurveDisplay.from_estimator(sklearn_est, ax=ax, name="sklearn",
-                                    loss_kwargs={"color": "C3", "linestyle": "--"})
+    LossCurveDisplay.from_estimator(
+        numba_est, ax=ax, name="numba_mlp", loss_kwargs={"linewidth": 3, "alpha": 0.6}
+    )
+    LossCurveDisplay.from_estimator(
+        sklearn_est, ax=ax, name="sklearn", loss_kwargs={"color": "C3", "linestyle": "--"}
+    )
     ax.legend()
     ax.set_title("digits: training loss per epoch")
     path = Path(path)
@@ -124,7 +125,9 @@ def run_demo(hidden_layer_sizes=(100,), max_iter=50, repeats=3, out=None, plot=N
 
         results = {}
         for name, cls in (("numba_mlp", NumbaMLPClassifier), ("sklearn", SklearnMLPClassifier)):
-            estimator, fit_time = _timed_fits(lambda: cls(**params), X_train, y_train, repeats)
+            estimator, fit_time = _timed_fits(
+                lambda cls=cls: cls(**params), X_train, y_train, repeats
+            )
             results[name] = (estimator, fit_time, estimator.score(X_test, y_test))
 
     header = ["library", "test accuracy", f"fit time (median of {repeats})", "epochs", "final loss"]

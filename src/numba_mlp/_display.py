@@ -72,8 +72,7 @@ class LossCurveDisplay:
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
 
-    def plot(self, ax=None, *, name=None, loss_kwargs=None, validation_kwargs=None,
-             logy=False):
+    def plot(self, ax=None, *, name=None, loss_kwargs=None, validation_kwargs=None, logy=False):
         """Draw the curves.
 
         Parameters
@@ -126,8 +125,11 @@ class LossCurveDisplay:
         # the twin axes are drawn on top: a legend there is not hidden by its line
         # (loss usually falls and the score rises, leaving the right middle free)
         legend_ax = ax if self.ax_validation_ is None else self.ax_validation_
-        legend_ax.legend(lines, [line.get_label() for line in lines],
-                         loc="best" if self.ax_validation_ is None else "center right")
+        legend_ax.legend(
+            lines,
+            [line.get_label() for line in lines],
+            loc="best" if self.ax_validation_ is None else "center right",
+        )
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

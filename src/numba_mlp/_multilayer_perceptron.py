@@ -33,15 +33,15 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
-from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     type_of_target,
     unique_labels,
 )
+from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -186,14 +186,13 @@ class BaseMultilayerPerceptron(BaseEstimator):
         intercept_init = self._random_state.uniform(-init_bound, init_bound, fan_out)
         return coef_init.astype(dtype, copy=False), intercept_init.astype(dtype, copy=False)
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, coefs_init=None,
-             intercepts_init=None):
+    def _fit(
+        self, X, y, sample_weight=None, incremental=False, coefs_init=None, intercepts_init=None
+    ):
         """Validate, initialise or continue, train; callers guard with
         ``_unchanged_on_error``."""
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
-        )
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
 
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         X = check_sparse_input(X)
@@ -243,8 +242,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     def _fit_lbfgs(self, X, y, sample_weight, layer_units):
         # Run LBFGS
-        objective = FullBatchObjective(X, y, sample_weight, self._net(layer_units),
-                                       self.loss, self.alpha, X.dtype)
+        objective = FullBatchObjective(
+            X, y, sample_weight, self._net(layer_units), self.loss, self.alpha, X.dtype
+        )
         packed_coef_inter = pack(self.coefs_, self.intercepts_, np.float64)
 
         if self.verbose is True or self.verbose >= 1:
@@ -340,13 +340,21 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 )
             batch_size = np.clip(self.batch_size, 1, n_samples)
 
-        epochs = EpochRunner(X_train, y_train, sample_weight_train, self._net(layer_units),
-                             self.loss, self.alpha, params, batch_size)
+        epochs = EpochRunner(
+            X_train,
+            y_train,
+            sample_weight_train,
+            self._net(layer_units),
+            self.loss,
+            self.alpha,
+            params,
+            batch_size,
+        )
         progress = EpochProgress(self, incremental)  # verbose lines or a tqdm bar
         reached_max_iter = False
         try:
             self.n_iter_ = 0
-            for it in range(self.max_iter):
+            for _ in range(self.max_iter):
                 if self.shuffle:
                     sample_idx = shuffled(sample_idx, self._random_state)
 
@@ -355,8 +363,10 @@ class BaseMultilayerPerceptron(BaseEstimator):
                     if not early_stopping:
                         # without a best model to go back to, stop where it happens
                         if not np.isfinite(accumulated_loss):
-                            raise_non_finite(f"the training loss became {accumulated_loss} "
-                                             f"during epoch {self.n_iter_ + 1}")
+                            raise_non_finite(
+                                f"the training loss became {accumulated_loss} "
+                                f"during epoch {self.n_iter_ + 1}"
+                            )
                         if not np.isfinite(params).all():
                             raise_non_finite(
                                 f"weights became non-finite during epoch {self.n_iter_ + 1}"
@@ -383,18 +393,17 @@ class BaseMultilayerPerceptron(BaseEstimator):
                     if early_stopping:
                         msg = (
                             "Validation score did not improve more than "
-                            "tol=%f for %d consecutive epochs."
-                            % (self.tol, self.n_iter_no_change)
+                            "tol=%f for %d consecutive epochs." % (self.tol, self.n_iter_no_change)
                         )
                     else:
                         msg = (
                             "Training loss did not improve more than tol=%f"
-                            " for %d consecutive epochs."
-                            % (self.tol, self.n_iter_no_change)
+                            " for %d consecutive epochs." % (self.tol, self.n_iter_no_change)
                         )
 
-                    is_stopping = self._optimizer.trigger_stopping(msg, self.verbose,
-                                                                   say=progress.say)
+                    is_stopping = self._optimizer.trigger_stopping(
+                        msg, self.verbose, say=progress.say
+                    )
                     if is_stopping:
                         break
                     else:
@@ -456,9 +465,14 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 self.best_loss_ = self.loss_curve_[-1]
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
-            coefs_init: Sequence[ArrayLike] | None = None,
-            intercepts_init: Sequence[ArrayLike] | None = None) -> Self:
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        coefs_init: Sequence[ArrayLike] | None = None,
+        intercepts_init: Sequence[ArrayLike] | None = None,
+    ) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -492,8 +506,17 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 intercepts_init=intercepts_init,
             )
 
-    def _loss_grad_lbfgs(self, packed_coef_inter, X, y, sample_weight, activations, deltas,
-                         coef_grads, intercept_grads):
+    def _loss_grad_lbfgs(
+        self,
+        packed_coef_inter,
+        X,
+        y,
+        sample_weight,
+        activations,
+        deltas,
+        coef_grads,
+        intercept_grads,
+    ):
         """L-BFGS's objective at ``packed_coef_inter``: the loss and its flat gradient.
 
         scikit-learn's private method of the same signature (its tests and
@@ -501,8 +524,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
         alone. ``y`` is the binarized target, as the solver sees it.
         """
         layer_units = check_fitted_weights(self)
-        X = check_sparse_input(check_array(X, accept_sparse=["csr", "csc"],
-                                           dtype=(np.float64, np.float32)))
+        X = check_sparse_input(
+            check_array(X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
+        )
         y = check_array(y, ensure_2d=False, dtype=(np.float64, np.float32))
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         if sample_weight is not None:
@@ -518,8 +542,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
                     f"sizes {list(layer_units)}."
                 )
         dtype = kernel_dtype(X.dtype, self.coefs_[0].dtype)
-        objective = FullBatchObjective(X, y, sample_weight, self._net(layer_units), self.loss,
-                                       self.alpha, dtype)
+        objective = FullBatchObjective(
+            X, y, sample_weight, self._net(layer_units), self.loss, self.alpha, dtype
+        )
         return objective(packed_coef_inter)
 
     def _check_solver(self):
@@ -550,9 +575,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             and np.isfinite(X.sum())
         ):
             return X
-        X = check_sparse_input(
-            validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        )
+        X = check_sparse_input(validate_data(self, X, accept_sparse=["csr", "csc"], reset=False))
         # as fit converts them: any other numeric dtype is predicted in float64
         if X.dtype not in (np.float64, np.float32):
             X = X.astype(np.float64)
@@ -851,8 +874,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
-                    classes: ArrayLike | None = None) -> Self:
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> Self:
         """Update the model with a single iteration over the given data.
 
         Parameters
@@ -1057,8 +1085,9 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X: ArrayLike, y: ArrayLike,
-                    sample_weight: ArrayLike | None = None) -> Self:
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Update the model with a single iteration over the given data.
 
         Parameters

@@ -20,9 +20,9 @@ CHUNK_ROWS = 4096
 
 def pack(coefs, intercepts, dtype):
     """One contiguous parameter vector: all weight matrices, then all biases."""
-    return np.concatenate(
-        [np.ravel(c) for c in coefs] + [np.ravel(b) for b in intercepts]
-    ).astype(dtype, copy=False)
+    return np.concatenate([np.ravel(c) for c in coefs] + [np.ravel(b) for b in intercepts]).astype(
+        dtype, copy=False
+    )
 
 
 def unpack(params, layer_units):

@@ -86,16 +86,20 @@ def _convert_regressor(scope, operator, container):
     if exp_output:
         # the same network with identity output nodes; Exp is added below
         network = SimpleNamespace(
-            n_layers_=model.n_layers_, coefs_=model.coefs_, intercepts_=model.intercepts_,
-            activation=model.activation, out_activation_="identity",
+            n_layers_=model.n_layers_,
+            coefs_=model.coefs_,
+            intercepts_=model.intercepts_,
+            activation=model.activation,
+            out_activation_="identity",
         )
     outputs = _predict(scope, operator.inputs[0].full_name, container, network, proto_dtype)
     if exp_output:
         exp_name = scope.get_unique_variable_name("exp_output")
         container.add_node("Exp", outputs, exp_name, name=scope.get_unique_operator_name("Exp"))
         outputs = exp_name
-    apply_reshape(scope, outputs, operator.output_full_names, container,
-                  desired_shape=(-1, model.n_outputs_))
+    apply_reshape(
+        scope, outputs, operator.output_full_names, container, desired_shape=(-1, model.n_outputs_)
+    )
 
 
 def register_onnx_converters() -> None:
@@ -125,9 +129,15 @@ def register_onnx_converters() -> None:
     from ._multilayer_perceptron import MLPClassifier, MLPRegressor
 
     update_registered_converter(
-        MLPClassifier, "NumbaMlpMLPClassifier", _shape_classifier, _convert_classifier,
+        MLPClassifier,
+        "NumbaMlpMLPClassifier",
+        _shape_classifier,
+        _convert_classifier,
         options=_CLASSIFIER_OPTIONS,
     )
     update_registered_converter(
-        MLPRegressor, "NumbaMlpMLPRegressor", _shape_regressor, _convert_regressor,
+        MLPRegressor,
+        "NumbaMlpMLPRegressor",
+        _shape_regressor,
+        _convert_regressor,
     )

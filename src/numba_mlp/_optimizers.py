@@ -33,9 +33,7 @@ class OptimizerState:
         self.beta_2 = estimator.beta_2
         self.epsilon = estimator.epsilon
         self.first_moments = np.zeros(n_params, dtype=dtype)
-        self.second_moments = np.zeros(
-            n_params if self.solver == "adam" else 0, dtype=dtype
-        )
+        self.second_moments = np.zeros(n_params if self.solver == "adam" else 0, dtype=dtype)
         self.step = np.zeros(1, dtype=np.int64)
 
     def bundle(self):
@@ -56,9 +54,7 @@ class OptimizerState:
     def iteration_ends(self, time_step):
         """Update the 'invscaling' learning rate after an epoch (SGD only)."""
         if self.solver == "sgd" and self.lr_schedule == "invscaling":
-            self.learning_rate = (
-                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
-            )
+            self.learning_rate = float(self.learning_rate_init) / (time_step + 1) ** self.power_t
 
     def trigger_stopping(self, msg, verbose, say=print):
         """Return True to stop; 'adaptive' SGD divides the rate by 5 instead.

@@ -44,9 +44,7 @@ class EpochProgress:
 
     def epoch_ends(self, estimator, early_stopping):
         """Report the epoch that just ended (``n_iter_``, ``loss_``, validation score)."""
-        validation_score = (
-            estimator.validation_scores_[-1] if early_stopping else None
-        )
+        validation_score = estimator.validation_scores_[-1] if early_stopping else None
         if self.bar is not None:
             postfix = {"loss": f"{estimator.loss_:.6f}"}
             if validation_score is not None:

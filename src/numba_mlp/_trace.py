@@ -127,37 +127,53 @@ def _run_one_example(net, problem, params, inputs):
     layer_inputs = inputs
     for layer in range(1, last + 1):
         code = net.output_activation if layer == last else net.hidden_activation
-        compute_layer(layer_inputs, weights_of(params, layer_units, layer - 1),
-                      biases_of(params, layer_units, layer - 1), code,
-                      nodes_of(activations, layer_units, 1, layer, 1),
-                      nodes_of(net_inputs, layer_units, 1, layer, 1))
+        compute_layer(
+            layer_inputs,
+            weights_of(params, layer_units, layer - 1),
+            biases_of(params, layer_units, layer - 1),
+            code,
+            nodes_of(activations, layer_units, 1, layer, 1),
+            nodes_of(net_inputs, layer_units, 1, layer, 1),
+        )
         layer_inputs = nodes_of(activations, layer_units, 1, layer, 1)
 
     # backward: output deltas, then each hidden layer's from the one after it
     rows = np.zeros(1, dtype=np.int64)
-    compute_output_deltas(net.output_activation, problem.loss,
-                          nodes_of(activations, layer_units, 1, last, 1), problem.targets,
-                          rows, problem.sample_weight, nodes_of(deltas, layer_units, 1, last, 1))
+    compute_output_deltas(
+        net.output_activation,
+        problem.loss,
+        nodes_of(activations, layer_units, 1, last, 1),
+        problem.targets,
+        rows,
+        problem.sample_weight,
+        nodes_of(deltas, layer_units, 1, last, 1),
+    )
     for layer in range(last - 1, 0, -1):
-        compute_hidden_deltas(net.hidden_activation, weights_of(params, layer_units, layer),
-                              nodes_of(deltas, layer_units, 1, layer + 1, 1),
-                              nodes_of(activations, layer_units, 1, layer, 1),
-                              nodes_of(deltas, layer_units, 1, layer, 1))
+        compute_hidden_deltas(
+            net.hidden_activation,
+            weights_of(params, layer_units, layer),
+            nodes_of(deltas, layer_units, 1, layer + 1, 1),
+            nodes_of(activations, layer_units, 1, layer, 1),
+            nodes_of(deltas, layer_units, 1, layer, 1),
+        )
 
     # gradient of every weight: delta x the activation at its source (+ alpha w)
     for layer in range(last):
         source = inputs if layer == 0 else nodes_of(activations, layer_units, 1, layer, 1)
         weight_grads = weights_of(gradients, layer_units, layer)
         bias_grads = biases_of(gradients, layer_units, layer)
-        compute_gradient(source, nodes_of(deltas, layer_units, 1, layer + 1, 1),
-                         weight_grads, bias_grads)
-        finish_gradient(weights_of(params, layer_units, layer), weight_grads, bias_grads,
-                        problem.alpha, 1.0)
+        compute_gradient(
+            source, nodes_of(deltas, layer_units, 1, layer + 1, 1), weight_grads, bias_grads
+        )
+        finish_gradient(
+            weights_of(params, layer_units, layer), weight_grads, bias_grads, problem.alpha, 1.0
+        )
     return net_inputs, activations, deltas, gradients
 
 
-def trace_step(estimator: BaseEstimator, x: ArrayLike, y: object, *,
-               learning_rate: float | None = None) -> StepTrace:
+def trace_step(
+    estimator: BaseEstimator, x: ArrayLike, y: object, *, learning_rate: float | None = None
+) -> StepTrace:
     """Every number of one training step on one example, node by node.
 
     Runs the training kernels (net input, activation, output and hidden
@@ -220,9 +236,7 @@ def trace_step(estimator: BaseEstimator, x: ArrayLike, y: object, *,
         x = x[0]
     n_features = layer_units[0]
     if x.shape != (n_features,):
-        raise ValueError(
-            f"x must be one example with {n_features} features, got shape {x.shape}."
-        )
+        raise ValueError(f"x must be one example with {n_features} features, got shape {x.shape}.")
     if not np.isfinite(x).all():
         raise ValueError("x contains NaN or infinity.")
     targets = np.ascontiguousarray(_target_row(estimator, y, layer_units[-1]), dtype=dtype)
@@ -240,8 +254,14 @@ def trace_step(estimator: BaseEstimator, x: ArrayLike, y: object, *,
 
     n_outputs = layer_units[-1]
     loss = float(
-        sample_loss(problem.loss, net.output_activation, activations[-n_outputs:],
-                    net_inputs[-n_outputs:], targets[0], problem.probability_clip)
+        sample_loss(
+            problem.loss,
+            net.output_activation,
+            activations[-n_outputs:],
+            net_inputs[-n_outputs:],
+            targets[0],
+            problem.probability_clip,
+        )
         * loss_scale(problem.loss, n_outputs)
     )
     weight_grads, bias_grads = unpack(gradients, layer_units)
@@ -284,5 +304,3 @@ def trace_step(estimator: BaseEstimator, x: ArrayLike, y: object, *,
         alpha=alpha,
         layers=tuple(layers),
     )
-
-

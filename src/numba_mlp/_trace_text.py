@@ -43,13 +43,25 @@ def format_trace(trace):
     forward = []
     for layer, layer_names in zip(trace.layers, names[1:]):
         for j, name in enumerate(layer_names):
-            forward.append([name, layer.activation_function, format_number(layer.net_input[j]),
-                            format_number(layer.activation[j])])
+            forward.append(
+                [
+                    name,
+                    layer.activation_function,
+                    format_number(layer.net_input[j]),
+                    format_number(layer.activation[j]),
+                ]
+            )
     backward = []
     for layer, layer_names in reversed(list(zip(trace.layers, names[1:]))):
         for j, name in enumerate(layer_names):
-            backward.append([name, format_number(layer.delta[j]), format_number(layer.bias_gradient[j]),
-                             format_number(layer.bias_change[j])])
+            backward.append(
+                [
+                    name,
+                    format_number(layer.delta[j]),
+                    format_number(layer.bias_gradient[j]),
+                    format_number(layer.bias_change[j]),
+                ]
+            )
     weights = []
     biases = []
     w = b = 0
@@ -57,14 +69,27 @@ def format_trace(trace):
         for j, target in enumerate(targets):
             for i, source in enumerate(sources):
                 w += 1
-                weights.append([f"w{w}", f"{source} -> {target}", format_number(layer.weights[i, j]),
-                                format_number(layer.weight_gradient[i, j]),
-                                format_number(layer.weight_change[i, j]),
-                                format_number(layer.weights[i, j] + layer.weight_change[i, j])])
+                weights.append(
+                    [
+                        f"w{w}",
+                        f"{source} -> {target}",
+                        format_number(layer.weights[i, j]),
+                        format_number(layer.weight_gradient[i, j]),
+                        format_number(layer.weight_change[i, j]),
+                        format_number(layer.weights[i, j] + layer.weight_change[i, j]),
+                    ]
+                )
             b += 1
-            biases.append([f"b{b}", target, format_number(layer.biases[j]),
-                           format_number(layer.bias_gradient[j]), format_number(layer.bias_change[j]),
-                           format_number(layer.biases[j] + layer.bias_change[j])])
+            biases.append(
+                [
+                    f"b{b}",
+                    target,
+                    format_number(layer.biases[j]),
+                    format_number(layer.bias_gradient[j]),
+                    format_number(layer.bias_change[j]),
+                    format_number(layer.biases[j] + layer.bias_change[j]),
+                ]
+            )
     x = ", ".join(f"{value:g}" for value in trace.x)
     y = ", ".join(f"{value:g}" for value in trace.target)
     loss_name = LOSS_NAMES.get(trace.loss_function, trace.loss_function)
@@ -81,7 +106,10 @@ def format_trace(trace):
         "weights: gradient = delta(to) x activation(from)"
         + (f" + alpha w (alpha = {trace.alpha:g})" if trace.alpha else "")
         + f"; change = -learning rate x gradient (learning rate {trace.learning_rate:g})",
-        text_table(["weight", "from -> to", "value", "gradient", "change", "new value"],
-                   weights + biases, right_align=True),
+        text_table(
+            ["weight", "from -> to", "value", "gradient", "change", "new value"],
+            weights + biases,
+            right_align=True,
+        ),
     ]
     return "\n".join(parts)

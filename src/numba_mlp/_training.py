@@ -48,14 +48,24 @@ class EpochRunner:
         self.grads = np.empty_like(params)
         self.batch_size = int(batch_size)
         # sparse rows are read in place; dense ones are gathered in visiting order
-        self.work = make_work(net.layer_units, self.batch_size, dtype,
-                              gather=not self.data.is_sparse)
+        self.work = make_work(
+            net.layer_units, self.batch_size, dtype, gather=not self.data.is_sparse
+        )
 
     def run_epoch(self, sample_idx, optimizer):
         """Every minibatch of one epoch, visiting ``sample_idx`` in order; the
         summed batch losses (each batch's mean loss x its size)."""
-        return train_epoch(self.data, self.net, self.problem, sample_idx, self.batch_size,
-                           self.params, self.grads, self.work, optimizer.bundle())
+        return train_epoch(
+            self.data,
+            self.net,
+            self.problem,
+            sample_idx,
+            self.batch_size,
+            self.params,
+            self.grads,
+            self.work,
+            optimizer.bundle(),
+        )
 
 
 class FullBatchObjective:
@@ -84,8 +94,9 @@ class FullBatchObjective:
                 "and biases."
             )
         grads = np.empty_like(params)
-        loss = loss_and_gradient(self.data, self.net, self.problem, self.rows, params, grads,
-                                 self.work)
+        loss = loss_and_gradient(
+            self.data, self.net, self.problem, self.rows, params, grads, self.work
+        )
         return loss, grads.astype(np.float64)
 
 

@@ -155,8 +155,7 @@ def check_initial_weights(coefs_init, intercepts_init, layer_units, dtype):
             continue
         if not isinstance(given, (list, tuple)):
             raise ValueError(
-                f"{name} must be a list with one array per layer, got "
-                f"{type(given).__name__}."
+                f"{name} must be a list with one array per layer, got {type(given).__name__}."
             )
         arrays = []
         for layer, array in enumerate(given):
@@ -212,9 +211,7 @@ def check_layer_shapes(coefs, intercepts, layer_units, what):
             f"bias vectors, but a network with layer sizes {list(layer_units)} "
             f"needs {len(expected)} of each."
         )
-    for layer, ((fan_in, fan_out), coef, intercept) in enumerate(
-        zip(expected, coefs, intercepts)
-    ):
+    for layer, ((fan_in, fan_out), coef, intercept) in enumerate(zip(expected, coefs, intercepts)):
         for kind, array, shape in (
             ("weight matrix", coef, (fan_in, fan_out)),
             ("bias vector", intercept, (fan_out,)),
@@ -253,7 +250,9 @@ def check_fitted_weights(estimator):
     """
     layer_units = fitted_layer_units(estimator)
     check_layer_shapes(
-        estimator.coefs_, estimator.intercepts_, layer_units,
+        estimator.coefs_,
+        estimator.intercepts_,
+        layer_units,
         "The fitted weights (coefs_, intercepts_)",
     )
     return layer_units

@@ -23,8 +23,8 @@ def untested_scikit_learn_message(version):
     return (
         f"numba-mlp is tested with scikit-learn {tested}, and scikit-learn {version} is "
         "installed: results may differ from scikit-learn's. Install a tested release "
-        f"(pip install \"scikit-learn>={tested.split()[0]},<{TESTED_SCIKIT_LEARN[-1][0]}."
-        f"{TESTED_SCIKIT_LEARN[-1][1] + 1}\") or a numba-mlp release that supports yours."
+        f'(pip install "scikit-learn>={tested.split()[0]},<{TESTED_SCIKIT_LEARN[-1][0]}.'
+        f'{TESTED_SCIKIT_LEARN[-1][1] + 1}") or a numba-mlp release that supports yours.'
     )
 
 

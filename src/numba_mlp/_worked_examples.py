@@ -22,16 +22,27 @@ def _network_with_weights(coefs, intercepts, X, y, learning_rate):
     from ._multilayer_perceptron import MLPRegressor
 
     net = MLPRegressor(
-        hidden_layer_sizes=(len(intercepts[0]),), activation="logistic",
-        out_activation="logistic", solver="sgd", batch_size=1, momentum=0.0,
-        alpha=0.0, shuffle=False, learning_rate_init=learning_rate, max_iter=1,
+        hidden_layer_sizes=(len(intercepts[0]),),
+        activation="logistic",
+        out_activation="logistic",
+        solver="sgd",
+        batch_size=1,
+        momentum=0.0,
+        alpha=0.0,
+        shuffle=False,
+        learning_rate_init=learning_rate,
+        max_iter=1,
     )
     coefs = [np.array(c, dtype=float) for c in coefs]
     intercepts = [np.array(b, dtype=float) for b in intercepts]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        net.fit(np.array(X, dtype=float), np.array(y, dtype=float),
-                coefs_init=coefs, intercepts_init=intercepts)
+        net.fit(
+            np.array(X, dtype=float),
+            np.array(y, dtype=float),
+            coefs_init=coefs,
+            intercepts_init=intercepts,
+        )
     # fit took one step; put the document's weights back
     net.coefs_ = coefs
     net.intercepts_ = intercepts
@@ -63,8 +74,7 @@ HANDOUT_OUTPUT_ACTIVATION = 0.6
 
 def alice_example(learning_rate=INTRODUCTION_LEARNING_RATE):
     """The introduction's 2-2-1 network on Alice: (network, x, y)."""
-    net = _network_with_weights(ALICE_COEFS, ALICE_INTERCEPTS, [ALICE_X], [ALICE_Y],
-                                learning_rate)
+    net = _network_with_weights(ALICE_COEFS, ALICE_INTERCEPTS, [ALICE_X], [ALICE_Y], learning_rate)
     return net, ALICE_X, ALICE_Y
 
 
@@ -80,7 +90,10 @@ def handout_example(learning_rate=HANDOUT_LEARNING_RATE):
     output_bias = np.log(a / (1 - a)) - sum(w * h for w, h in zip(HANDOUT_W_HIDDEN_OUTPUT, hidden))
     net = _network_with_weights(
         [HANDOUT_W_INPUT_HIDDEN, [[w] for w in HANDOUT_W_HIDDEN_OUTPUT]],
-        [HANDOUT_HIDDEN_BIASES, [output_bias]], [x], [y], learning_rate,
+        [HANDOUT_HIDDEN_BIASES, [output_bias]],
+        [x],
+        [y],
+        learning_rate,
     )
     return net, x, y
 
@@ -101,13 +114,12 @@ def _handout_notes(trace):
     hidden, output = trace.layers
     delta_o = output.delta[0]
     return [
-        "The handout: net input of h1 = 2.6, activation = sigmoid(2.6) = 0.9308616 "
-        "(above: h1).",
-        "Its delta is 2 (y - a) a (1 - a) = -dLoss/dnet for the FULL squared error: "
-        "-2 x ours.",
+        "The handout: net input of h1 = 2.6, activation = sigmoid(2.6) = 0.9308616 (above: h1).",
+        "Its delta is 2 (y - a) a (1 - a) = -dLoss/dnet for the FULL squared error: -2 x ours.",
         f"  delta_o = -2 x {format_number(delta_o)} = {-2 * delta_o:.6f}   (the handout: 0.192)",
-        f"  weight change h1 -> o = eta x delta_o x h1 = 2 x {format_number(output.weight_change[0, 0])}"
-        f" = {2 * output.weight_change[0, 0]:.9f}   (the handout: 0.001787254)",
+        "  weight change h1 -> o = eta x delta_o x h1 = 2 x "
+        f"{format_number(output.weight_change[0, 0])} = {2 * output.weight_change[0, 0]:.9f}"
+        "   (the handout: 0.001787254)",
         f"  delta_h1 = w x delta_o x h1 (1 - h1) = -2 x {format_number(hidden.delta[0])} = "
         f"{-2 * hidden.delta[0]:.9f}   with the weight BEFORE the step, 0.8",
         "  (the handout multiplies by the updated weight 0.8017873 and prints 0.009907519).",
@@ -119,12 +131,16 @@ EXAMPLES = {
     "alice": (
         "The 2-2-1 network of 'Introduction to Neural Networks' on Alice: every weight 1, "
         "every bias 0,\nsigmoid (logistic) hidden and output nodes, squared error.",
-        alice_example, 0.1, _alice_notes,
+        alice_example,
+        0.1,
+        _alice_notes,
     ),
     "handout": (
         "The 3-4-1 network of 'Neural Networks from Scratch': sigmoid hidden and output "
         "nodes, squared error,\ninput (1, 3, 5), label 1, output activation 0.6.",
-        handout_example, 0.01, _handout_notes,
+        handout_example,
+        0.01,
+        _handout_notes,
     ),
 }
 
@@ -137,8 +153,11 @@ def run_trace(example="alice", learning_rate=None, out=None):
     net, x, y = build(learning_rate)
     trace = trace_step(net, x, y)
     print(title, file=out)
-    print("One plain gradient-descent step (no momentum), computed by numba-mlp's "
-          "training kernels.\n", file=out)
+    print(
+        "One plain gradient-descent step (no momentum), computed by numba-mlp's "
+        "training kernels.\n",
+        file=out,
+    )
     print(format_trace(trace), file=out)
     print("", file=out)
     print("\n".join(notes(trace)), file=out)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class FitCase:
     """Per-epoch fit time on ``n_samples x n_features`` data."""
@@ -61,7 +62,8 @@ class PredictCase:
 
     @property
     def name(self):
-        return f"predict {self.n_samples:,} row{'s' if self.n_samples > 1 else ''} x {self.n_features}, {self.hidden}"
+        rows = f"{self.n_samples:,} row{'s' if self.n_samples > 1 else ''}"
+        return f"predict {rows} x {self.n_features}, {self.hidden}"
 
 
 FIT_CASES = (

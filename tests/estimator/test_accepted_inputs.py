@@ -20,21 +20,22 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
+from numba_mlp import MLPClassifier, MLPRegressor
+
 from helpers import (
     CLASSES,
-    N,
     SMALL,
     TARGETS,
-    X,
     Y_3,
     Y_BIN,
     Y_POISSON,
     Y_REG,
+    N,
+    X,
     assert_bitwise_same_fit,
     assert_same_fit,
     both_fit,
 )
-from numba_mlp import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -50,11 +51,17 @@ ACCEPTED_X = {
     "object-numbers": lambda: X.astype(object),
     "numeric-strings": lambda: X.astype(str),
     "list-of-lists": lambda: X.tolist(),
-    "pandas-mixed-dtypes": lambda: pd.DataFrame({
-        "f64": X[:, 0], "i64": np.round(X[:, 1] * 3).astype(np.int64),
-        "bool": X[:, 2] > 0, "f32": X[:, 3].astype(np.float32)}),
-    "pandas-nullable-Int64": lambda: pd.DataFrame({
-        "a": pd.array(np.round(X[:, 0] * 3).astype(int), dtype="Int64"), "b": X[:, 1]}),
+    "pandas-mixed-dtypes": lambda: pd.DataFrame(
+        {
+            "f64": X[:, 0],
+            "i64": np.round(X[:, 1] * 3).astype(np.int64),
+            "bool": X[:, 2] > 0,
+            "f32": X[:, 3].astype(np.float32),
+        }
+    ),
+    "pandas-nullable-Int64": lambda: pd.DataFrame(
+        {"a": pd.array(np.round(X[:, 0] * 3).astype(int), dtype="Int64"), "b": X[:, 1]}
+    ),
     "pandas-float32": lambda: pd.DataFrame(X.astype(np.float32), columns=list("abcd")),
 }
 
@@ -75,8 +82,9 @@ def test_accepted_X_dtypes_match_scikit_learn(kind, name):
     elif kind == "clf":
         assert_array_equal(nm.predict(Xin), sk.predict(Xin))
     else:
-        assert_allclose(nm.predict(Xin), sk.predict(Xin), rtol=tol.get("rtol", 1e-6),
-                        atol=tol.get("atol", 1e-9))
+        assert_allclose(
+            nm.predict(Xin), sk.predict(Xin), rtol=tol.get("rtol", 1e-6), atol=tol.get("atol", 1e-9)
+        )
     if hasattr(sk, "feature_names_in_"):
         assert_array_equal(nm.feature_names_in_, sk.feature_names_in_)
     else:
@@ -116,8 +124,7 @@ def test_no_hidden_layer_matches_scikit_learn(kind, solver, empty):
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
 def test_batch_size_larger_than_n_samples_warns_and_clips(kind):
-    message = ("Got `batch_size` less than 1 or larger than sample size. "
-               "It is going to be clipped")
+    message = "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
     est = CLASSES[kind][1](**SMALL, batch_size=N + 50)
     with pytest.warns(UserWarning, match=re.escape(message)):
         est.fit(X, TARGETS[kind])
@@ -141,10 +148,14 @@ def test_negative_sample_weights_match_scikit_learn(kind):
 def test_huge_X_through_saturating_units_matches_scikit_learn(activation, solver, target):
     # 1e300 inputs: logistic/tanh hidden nodes saturate (exp overflows inside
     # the stable logistic) and training goes on, exactly as in scikit-learn.
-    kind, y, extra = {"binary": ("clf", Y_BIN, {}), "multiclass": ("clf", Y_3, {}),
-                      "poisson": ("reg", Y_POISSON, {"loss": "poisson"})}[target]
-    sk, nm = both_fit(kind, X * 1e300, y, params=dict(activation=activation,
-                                                      solver=solver, **extra))
+    kind, y, extra = {
+        "binary": ("clf", Y_BIN, {}),
+        "multiclass": ("clf", Y_3, {}),
+        "poisson": ("reg", Y_POISSON, {"loss": "poisson"}),
+    }[target]
+    sk, nm = both_fit(
+        kind, X * 1e300, y, params=dict(activation=activation, solver=solver, **extra)
+    )
     assert all(np.isfinite(c).all() for c in nm.coefs_)
     assert_same_fit(sk, nm)
 
@@ -230,8 +241,7 @@ def _sparse_variants():
         dup_ind += list(clean.indices[s:e]) * 2
         dup_data += list(clean.data[s:e] / 2) * 2
         dup_ptr.append(len(dup_ind))
-    dup = sp.csr_matrix((np.array(dup_data), np.array(dup_ind), np.array(dup_ptr)),
-                        shape=X.shape)
+    dup = sp.csr_matrix((np.array(dup_data), np.array(dup_ind), np.array(dup_ptr)), shape=X.shape)
     return {
         "explicit-zeros": (explicit, explicit_clean),
         "unsorted-indices": (unsorted, clean),
@@ -290,8 +300,7 @@ def test_sparse_variants_equal_the_clean_matrix(variant, solver):
 
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
-@pytest.mark.parametrize("container", ["float64", "float32", "fortran", "csr", "csc",
-                                       "list"])
+@pytest.mark.parametrize("container", ["float64", "float32", "fortran", "csr", "csc", "list"])
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_inputs_not_modified(kind, container, solver):
     y = TARGETS[kind].copy()

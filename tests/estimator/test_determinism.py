@@ -20,7 +20,7 @@ from numba_mlp import MLPClassifier
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 # The fits, as source: run here and in child processes alike.
-FITS_SOURCE = r'''
+FITS_SOURCE = r"""
 import hashlib, warnings
 import numpy as np, scipy.sparse as sp
 from numba_mlp import MLPClassifier, MLPRegressor
@@ -71,7 +71,7 @@ def all_weights():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return {name: weights(fit()) for name, fit in make_fits().items()}
-'''
+"""
 
 _namespace = {}
 exec(compile(FITS_SOURCE, "<fits>", "exec"), _namespace)
@@ -127,8 +127,9 @@ def test_random_state_instance_gives_the_int_seed_result():
     rng = np.random.RandomState(0)
     X, y = rng.randn(80, 5), rng.randint(0, 2, 80)
     by_int = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=7).fit(X, y)
-    by_instance = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5,
-                                random_state=np.random.RandomState(7)).fit(X, y)
+    by_instance = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=5, random_state=np.random.RandomState(7)
+    ).fit(X, y)
     assert digest(by_int) == digest(by_instance)
 
 
@@ -137,22 +138,32 @@ def test_loky_worker_processes_agree(reference_weights):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got = Parallel(n_jobs=2, backend="loky")(
-            delayed(_weights_in_worker)(name) for name in names)
+            delayed(_weights_in_worker)(name) for name in names
+        )
     assert_weights_equal_to_rounding(dict(zip(names, got)), reference_weights)
 
 
 def _weights_in_worker(name):
     import warnings as _warnings
+
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         return weights(make_fits()[name]())
 
 
 THREAD_SETTINGS = {
-    "one-thread-everywhere": {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                              "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-    "two-threads-everywhere": {"NUMBA_NUM_THREADS": "2", "OMP_NUM_THREADS": "2",
-                               "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"},
+    "one-thread-everywhere": {
+        "NUMBA_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    },
+    "two-threads-everywhere": {
+        "NUMBA_NUM_THREADS": "2",
+        "OMP_NUM_THREADS": "2",
+        "OPENBLAS_NUM_THREADS": "2",
+        "MKL_NUM_THREADS": "2",
+    },
     "numba-workqueue": {"NUMBA_THREADING_LAYER": "workqueue"},
 }
 

@@ -14,8 +14,9 @@ import sys
 import numpy as np
 import pytest
 
-from helpers import edges_data, quietly
 from numba_mlp import MLPClassifier, MLPRegressor, trace_step
+
+from helpers import edges_data, quietly
 
 _, X, Y_REG, Y_BIN, _ = edges_data()
 
@@ -97,7 +98,9 @@ def mis_shaped_results(tmp_path_factory):
 
     result = subprocess.run(
         [sys.executable, "-c", MIS_SHAPED_WEIGHTS],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
         cwd=str(tmp_path_factory.mktemp("child")),
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -117,25 +120,36 @@ def test_mis_shaped_weights_are_reported_against_the_fitted_layer_sizes(mis_shap
     outcomes = {(kind, edit, point): outcome for kind, edit, point, outcome in mis_shaped_results}
     # the 2-3-1 regressor: the edited arrays do not change the sizes reported
     assert outcomes[("reg", "wrong fan-in", "predict")].endswith(
-        "weight matrix 0 has shape (3, 3), expected (2, 3) for layer sizes [2, 3, 1].")
+        "weight matrix 0 has shape (3, 3), expected (2, 3) for layer sizes [2, 3, 1]."
+    )
     assert outcomes[("reg", "transposed weights", "score")].endswith(
-        "weight matrix 0 has shape (3, 2), expected (2, 3) for layer sizes [2, 3, 1].")
-    assert "bias vector 0 has shape (0,), expected (3,) for layer sizes [2, 3, 1]" in (
-        outcomes[("reg", "empty biases", "trace_step")])
+        "weight matrix 0 has shape (3, 2), expected (2, 3) for layer sizes [2, 3, 1]."
+    )
+    assert (
+        "bias vector 0 has shape (0,), expected (3,) for layer sizes [2, 3, 1]"
+        in (outcomes[("reg", "empty biases", "trace_step")])
+    )
 
 
 def test_edited_coefs_reported_against_fitted_sizes_in_a_4_3_1_network():
-    net = quietly(lambda: MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
-                  .fit(X, Y_REG))
+    net = quietly(
+        lambda: MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, Y_REG)
+    )
     net.coefs_ = [np.zeros((3, 4)), net.coefs_[1]]
-    with pytest.raises(ValueError, match=r"shape \(3, 4\), expected \(4, 3\) for layer "
-                                         r"sizes \[4, 3, 1\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"shape \(3, 4\), expected \(4, 3\) for layer "
+        r"sizes \[4, 3, 1\]",
+    ):
         net.predict(X)
 
 
 def test_loss_grad_lbfgs_refuses_data_of_another_shape():
-    net = quietly(lambda: MLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=2,
-                                       random_state=0).fit(X, Y_REG))
+    net = quietly(
+        lambda: MLPRegressor(
+            hidden_layer_sizes=(3,), solver="lbfgs", max_iter=2, random_state=0
+        ).fit(X, Y_REG)
+    )
     theta = np.concatenate([a.ravel() for a in net.coefs_ + net.intercepts_])
     with pytest.raises(ValueError, match=r"X has shape \(60, 3\), expected \(60, 4\)"):
         net._loss_grad_lbfgs(theta, X[:, :3], Y_REG, None, [], [], [], [])
@@ -156,8 +170,9 @@ def test_loss_grad_lbfgs_refuses_data_of_another_shape():
 
 @pytest.mark.parametrize("learning_rate", [np.nan, np.inf, -np.inf, -1.0, 0.0, "0.1", True])
 def test_trace_step_refuses_bad_learning_rates(learning_rate):
-    net = quietly(lambda: MLPRegressor(hidden_layer_sizes=(2,), max_iter=2, random_state=0)
-                  .fit(X, Y_REG))
+    net = quietly(
+        lambda: MLPRegressor(hidden_layer_sizes=(2,), max_iter=2, random_state=0).fit(X, Y_REG)
+    )
     with pytest.raises(ValueError, match="learning_rate must be a positive, finite number"):
         trace_step(net, X[0], Y_REG[0], learning_rate=learning_rate)
 
@@ -201,8 +216,11 @@ def test_poisson_refuses_negative_targets_up_front():
     est = MLPRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=2)
     y = np.abs(Y_REG)
     y[[3, 7]] = [-1.5, -0.25]
-    with pytest.raises(ValueError, match=r"loss='poisson' needs non-negative targets .* 2 "
-                                         r"negative value\(s\), the smallest -1\.5"):
+    with pytest.raises(
+        ValueError,
+        match=r"loss='poisson' needs non-negative targets .* 2 "
+        r"negative value\(s\), the smallest -1\.5",
+    ):
         est.fit(X, y)
     with pytest.raises(ValueError, match="non-negative targets"):
         est.partial_fit(X, y)
@@ -210,11 +228,17 @@ def test_poisson_refuses_negative_targets_up_front():
 
 
 def test_changing_the_loss_of_a_fitted_model_names_the_fitted_output_activation():
-    est = quietly(lambda: MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0,
-                                       warm_start=True).fit(X, Y_REG))
+    est = quietly(
+        lambda: MLPRegressor(
+            hidden_layer_sizes=(3,), max_iter=2, random_state=0, warm_start=True
+        ).fit(X, Y_REG)
+    )
     est.set_params(loss="poisson")
-    with pytest.raises(ValueError, match=r"output activation 'identity' \(out_activation_\) "
-                                         r"was fixed when it was first fitted"):
+    with pytest.raises(
+        ValueError,
+        match=r"output activation 'identity' \(out_activation_\) "
+        r"was fixed when it was first fitted",
+    ):
         est.fit(X, np.abs(Y_REG))
     with pytest.raises(ValueError, match="fixed when it was first fitted"):
         est.partial_fit(X, np.abs(Y_REG))
@@ -226,7 +250,8 @@ def test_changing_the_loss_of_a_fitted_model_names_the_fitted_output_activation(
 @pytest.mark.parametrize("out_activation", ["identity", "exp"])
 def test_classifier_refuses_output_activations_that_are_not_probabilities(out_activation):
     est = MLPClassifier(loss="squared_error", out_activation=out_activation, max_iter=2)
-    with pytest.raises(ValueError, match=f"out_activation='{out_activation}' does not give "
-                                         "probabilities"):
+    with pytest.raises(
+        ValueError, match=f"out_activation='{out_activation}' does not give probabilities"
+    ):
         est.fit(X, Y_BIN)
     assert not hasattr(est, "coefs_")

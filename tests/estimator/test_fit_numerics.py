@@ -30,8 +30,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor as SkRegressor
 
 import numba_mlp._training as training
-from helpers import NON_FINITE
 from numba_mlp import MLPClassifier, MLPRegressor
+
+from helpers import NON_FINITE
 
 # ---------------------------------------------------------------------------
 # divergence is caught in the epoch it happens
@@ -83,12 +84,19 @@ def test_divergence_stops_training_in_the_epoch_it_happens(kind, params, scale, 
     spy = EpochSpy()
     monkeypatch.setattr(training, "train_epoch", spy)
     cls, y = (MLPRegressor, Y_REG) if kind == "reg" else (MLPClassifier, Y_CLF)
-    est = cls(hidden_layer_sizes=(8,), max_iter=300, random_state=0, tol=0.0,
-              n_iter_no_change=1000, **params)
+    est = cls(
+        hidden_layer_sizes=(8,),
+        max_iter=300,
+        random_state=0,
+        tol=0.0,
+        n_iter_no_change=1000,
+        **params,
+    )
     with pytest.raises(ValueError, match=NON_FINITE) as excinfo:
         est.fit(X * scale, y)
-    first_bad = next(i for i, (loss, finite) in enumerate(spy.calls, 1)
-                     if not (np.isfinite(loss) and finite))
+    first_bad = next(
+        i for i, (loss, finite) in enumerate(spy.calls, 1) if not (np.isfinite(loss) and finite)
+    )
     assert first_bad == len(spy.calls), "training went on after the loss or weights blew up"
     assert re.search(rf"during epoch {first_bad}\b", str(excinfo.value)), str(excinfo.value)
     assert not hasattr(est, "coefs_")
@@ -110,9 +118,16 @@ def test_lbfgs_divergence_raises_scikit_learns_error(kind):
 
 def test_diverging_fit_with_early_stopping_matches_scikit_learn():
     X_iris, y_iris = load_iris(return_X_y=True)
-    params = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
-                  learning_rate_init=1, max_iter=20, early_stopping=True,
-                  n_iter_no_change=10, random_state=0)
+    params = dict(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1,
+        max_iter=20,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=0,
+    )
     fitted = []
     for cls in (SkRegressor, MLPRegressor):
         with warnings.catch_warnings():
@@ -131,8 +146,14 @@ def test_diverging_fit_with_early_stopping_matches_scikit_learn():
 
 def test_diverging_fit_without_early_stopping_still_raises():
     X_iris, y_iris = load_iris(return_X_y=True)
-    est = MLPRegressor(hidden_layer_sizes=100, activation="identity", solver="sgd",
-                       learning_rate_init=1, max_iter=20, random_state=0)
+    est = MLPRegressor(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1,
+        max_iter=20,
+        random_state=0,
+    )
     with pytest.raises(ValueError, match="non-finite"):
         est.fit(X_iris, y_iris)
     assert not hasattr(est, "coefs_")
@@ -161,8 +182,7 @@ def _fit(kind, params, **kw):
 
 @pytest.mark.parametrize("after_kernel", [False, True], ids=["before-kernel", "after-kernel"])
 @pytest.mark.parametrize("kind, params", INTERRUPT_CASES)
-def test_keyboard_interrupt_keeps_the_last_completed_epoch(kind, params, after_kernel,
-                                                           monkeypatch):
+def test_keyboard_interrupt_keeps_the_last_completed_epoch(kind, params, after_kernel, monkeypatch):
     # Ctrl-C before the third epoch's kernel keeps two epochs; during it, the
     # third epoch finishes and counts
     completed = 3 if after_kernel else 2
@@ -176,8 +196,7 @@ def test_keyboard_interrupt_keeps_the_last_completed_epoch(kind, params, after_k
     assert len(spy.calls) == 3
     assert est.n_iter_ == completed
     assert est.loss_curve_ == two_epochs.loss_curve_
-    for got, want in zip(est.coefs_ + est.intercepts_,
-                         two_epochs.coefs_ + two_epochs.intercepts_):
+    for got, want in zip(est.coefs_ + est.intercepts_, two_epochs.coefs_ + two_epochs.intercepts_):
         assert_array_equal(got, want)
     assert_array_equal(est.predict(X), two_epochs.predict(X))
     # and the interrupted model trains on normally
@@ -190,8 +209,7 @@ def test_keyboard_interrupt_keeps_the_last_completed_epoch(kind, params, after_k
 
 
 @pytest.mark.parametrize("after_kernel", [False, True], ids=["before-kernel", "after-kernel"])
-def test_keyboard_interrupt_in_partial_fit_keeps_a_completed_epoch(after_kernel,
-                                                                      monkeypatch):
+def test_keyboard_interrupt_in_partial_fit_keeps_a_completed_epoch(after_kernel, monkeypatch):
     est = MLPClassifier(hidden_layer_sizes=(6,), random_state=0)
     est.partial_fit(X, Y_CLF, classes=[0, 1])
     if after_kernel:  # the running epoch finishes: as an uninterrupted call
@@ -201,8 +219,9 @@ def test_keyboard_interrupt_in_partial_fit_keeps_a_completed_epoch(after_kernel,
     else:
         before = [a.copy() for a in est.coefs_ + est.intercepts_]
         adam_step = est._optimizer.step.copy()
-    monkeypatch.setattr(training, "train_epoch",
-                        EpochSpy(interrupt_at=1, after_kernel=after_kernel))
+    monkeypatch.setattr(
+        training, "train_epoch", EpochSpy(interrupt_at=1, after_kernel=after_kernel)
+    )
     with pytest.warns(UserWarning, match="Training interrupted by user."):
         est.partial_fit(X, Y_CLF)
     for got, want in zip(est.coefs_ + est.intercepts_, before):

@@ -16,14 +16,16 @@ from numpy.testing import assert_array_equal
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
+from numba_mlp import MLPClassifier, MLPRegressor
+
 from helpers import (
     CLASSES,
     SMALL,
     TARGETS,
-    X,
     Y_3,
     Y_BIN,
     Y_REG,
+    X,
     assert_not_fitted,
     assert_same_error,
     assert_unchanged,
@@ -31,7 +33,6 @@ from helpers import (
     snapshot,
     with_value,
 )
-from numba_mlp import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -60,7 +61,9 @@ def test_wrong_n_features(kind, method):
 
     name = "MLPClassifier" if kind == "clf" else "MLPRegressor"
     assert_same_error(
-        kind, call, fitted_with=lambda e: e.fit(X, TARGETS[kind]),
+        kind,
+        call,
+        fitted_with=lambda e: e.fit(X, TARGETS[kind]),
         match=re.escape(f"X has 3 features, but {name} is expecting 4 features as input"),
     )
 
@@ -77,8 +80,7 @@ def test_not_fitted(kind, method):
             getattr(est, method)(X)
 
     name = "MLPClassifier" if kind == "clf" else "MLPRegressor"
-    assert_same_error(kind, call,
-                      match=re.escape(f"This {name} instance is not fitted yet"))
+    assert_same_error(kind, call, match=re.escape(f"This {name} instance is not fitted yet"))
 
 
 # ---------------------------------------------------------------------------
@@ -91,9 +93,12 @@ def test_partial_fit_lbfgs_classifier():
     nm = MLPClassifier(solver="lbfgs")
     assert not hasattr(sk, "partial_fit")
     assert not hasattr(nm, "partial_fit")
-    assert_same_error("clf", lambda est: est.partial_fit(X, Y_BIN, classes=[0, 1]),
-                      params={"solver": "lbfgs"},
-                      match=re.escape("has no attribute 'partial_fit'"))
+    assert_same_error(
+        "clf",
+        lambda est: est.partial_fit(X, Y_BIN, classes=[0, 1]),
+        params={"solver": "lbfgs"},
+        match=re.escape("has no attribute 'partial_fit'"),
+    )
 
 
 def test_partial_fit_lbfgs_regressor():
@@ -131,9 +136,12 @@ def test_partial_fit_different_classes_argument():
     nm = MLPClassifier(**SMALL)
     _pf3(nm)
     snap = snapshot(nm)
-    assert_same_error("clf", lambda est: est.partial_fit(X, Y_BIN, classes=[0, 1]),
-                      fitted_with=_pf3,
-                      match=re.escape("is not the same as on last call to partial_fit"))
+    assert_same_error(
+        "clf",
+        lambda est: est.partial_fit(X, Y_BIN, classes=[0, 1]),
+        fitted_with=_pf3,
+        match=re.escape("is not the same as on last call to partial_fit"),
+    )
     with pytest.raises(ValueError):
         nm.partial_fit(X, Y_BIN, classes=[0, 1])
     assert_unchanged(nm, snap)
@@ -143,9 +151,11 @@ def test_partial_fit_different_classes_argument():
 def test_partial_fit_early_stopping(kind):
     kw = {"classes": [0, 1]} if kind == "clf" else {}
     nm = assert_same_error(
-        kind, lambda est: est.partial_fit(X, TARGETS[kind], **kw),
+        kind,
+        lambda est: est.partial_fit(X, TARGETS[kind], **kw),
         params={"early_stopping": True},
-        match=re.escape("partial_fit does not support early_stopping=True"))
+        match=re.escape("partial_fit does not support early_stopping=True"),
+    )
     assert_not_fitted(nm)
 
 
@@ -165,10 +175,15 @@ def test_warm_start_different_classes():
     nm = MLPClassifier(**params).fit(X, Y_3)
     snap = snapshot(nm)
     assert_same_error(
-        "clf", lambda est: est.fit(X, Y_BIN), params={"warm_start": True},
+        "clf",
+        lambda est: est.fit(X, Y_BIN),
+        params={"warm_start": True},
         fitted_with=lambda e: e.fit(X, Y_3),
-        match=re.escape("warm_start can only be used where `y` has the same classes "
-                        "as in the previous call to fit."))
+        match=re.escape(
+            "warm_start can only be used where `y` has the same classes "
+            "as in the previous call to fit."
+        ),
+    )
     with pytest.raises(ValueError):
         nm.fit(X, Y_BIN)
     assert_unchanged(nm, snap)
@@ -191,8 +206,7 @@ def test_diverging_fit_raises(kind, params, scale):
     y = TARGETS[kind].copy()
     Xs = X * scale
     X0, y0 = Xs.copy(), y.copy()
-    nm = assert_same_error(kind, lambda est: est.fit(Xs, y), params=params,
-                           match="non-finite")
+    nm = assert_same_error(kind, lambda est: est.fit(Xs, y), params=params, match="non-finite")
     assert_not_fitted(nm)
     assert_array_equal(Xs, X0)
     assert_array_equal(y, y0)
@@ -203,8 +217,12 @@ def test_diverging_fit_raises(kind, params, scale):
 def test_diverging_continuation_keeps_model(kind, how):
     # a large step that is still fine on the scaled data, but blows up once
     # the continuation sees huge inputs
-    params = dict(SMALL, solver="sgd", learning_rate_init=1e10 if kind == "clf" else 1.0,
-                  warm_start=(how == "warm_start"))
+    params = dict(
+        SMALL,
+        solver="sgd",
+        learning_rate_init=1e10 if kind == "clf" else 1.0,
+        warm_start=(how == "warm_start"),
+    )
 
     def continue_(est):
         if how == "warm_start":

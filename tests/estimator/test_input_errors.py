@@ -24,8 +24,8 @@ that none of them crashes Python.
 import inspect
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -37,16 +37,18 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import _check_sample_weight
 
+from numba_mlp import MLPClassifier
+
 from helpers import (
-    N,
     NON_FINITE,
     SMALL,
     TARGETS,
-    X,
     Y_3,
     Y_BIN,
     Y_POISSON,
     Y_REG,
+    N,
+    X,
     assert_not_fitted,
     assert_refused,
     assert_same_error,
@@ -54,7 +56,6 @@ from helpers import (
     both_fit,
     with_value,
 )
-from numba_mlp import MLPClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -65,28 +66,40 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
 @pytest.mark.parametrize(
-    "value, match", [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity"),
-                     (-np.inf, "Input X contains infinity")],
+    "value, match",
+    [
+        (np.nan, "Input X contains NaN"),
+        (np.inf, "Input X contains infinity"),
+        (-np.inf, "Input X contains infinity"),
+    ],
 )
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_non_finite_X(kind, value, match, method):
     Xbad = with_value(X, (3, 1), value)
     y = TARGETS[kind]
     if method == "fit":
+
         def call(est):
             est.fit(Xbad, y)
     else:
+
         def call(est):
             kw = {"classes": np.unique(y)} if kind == "clf" else {}
             est.partial_fit(Xbad, y, **kw)
+
     nm = assert_same_error(kind, call, match=match)
     assert_not_fitted(nm)
 
 
 @pytest.mark.parametrize(
     "kind, method",
-    [("clf", "predict"), ("clf", "score"), ("clf", "predict_proba"),
-     ("reg", "predict"), ("reg", "score")],
+    [
+        ("clf", "predict"),
+        ("clf", "score"),
+        ("clf", "predict_proba"),
+        ("reg", "predict"),
+        ("reg", "score"),
+    ],
 )
 def test_non_finite_X_at_predict(kind, method):
     Xbad = with_value(X, (0, 0), np.nan)
@@ -97,8 +110,9 @@ def test_non_finite_X_at_predict(kind, method):
         else:
             getattr(est, method)(Xbad)
 
-    assert_same_error(kind, call, match="Input X contains NaN",
-                      fitted_with=lambda e: e.fit(X, TARGETS[kind]))
+    assert_same_error(
+        kind, call, match="Input X contains NaN", fitted_with=lambda e: e.fit(X, TARGETS[kind])
+    )
 
 
 @pytest.mark.parametrize(
@@ -119,8 +133,10 @@ def test_non_finite_y(kind, value, match):
 def test_non_finite_sample_weight(kind):
     sw = with_value(np.ones(N), 2, np.nan)
     nm = assert_same_error(
-        kind, lambda est: est.fit(X, TARGETS[kind], sample_weight=sw),
-        match="Input sample_weight contains NaN")
+        kind,
+        lambda est: est.fit(X, TARGETS[kind], sample_weight=sw),
+        match="Input sample_weight contains NaN",
+    )
     assert_not_fitted(nm)
 
 
@@ -141,8 +157,9 @@ def test_bad_shapes(kind, case):
         "sw_shape": re.escape("sample_weight.shape == (59,), expected (60,)!"),
         "y_length": re.escape("inconsistent numbers of samples: [60, 59]"),
         "X_1d": "Expected 2D array, got 1D array instead",
-        "empty": re.escape("Found array with 0 sample(s) (shape=(0, 4)) while a "
-                           "minimum of 1 is required"),
+        "empty": re.escape(
+            "Found array with 0 sample(s) (shape=(0, 4)) while a minimum of 1 is required"
+        ),
     }
     nm = assert_same_error(kind, calls[case], match=matches[case])
     assert_not_fitted(nm)
@@ -199,171 +216,447 @@ def _malformed_csc():
 
 
 ZERO_WEIGHTS_REFUSED_UP_FRONT = (
-    "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters)
+    "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+)
 
 REFUSED = [
     # non-finite numbers
-    Refused("nan-X-fit", "clf", lambda e: e.fit(with_value(X, (3, 1), np.nan), Y_BIN),
-            ValueError, "Input X contains NaN"),
-    Refused("inf-X-fit", "reg", lambda e: e.fit(with_value(X, (3, 1), np.inf), Y_REG),
-            ValueError, "Input X contains infinity"),
-    Refused("nan-X-partial_fit", "clf", _pf("clf", with_value(X, (0, 0), np.nan), Y_BIN),
-            ValueError, "Input X contains NaN", states=("unfitted", "partial_fit")),
-    Refused("nan-X-predict", "clf", lambda e: e.predict(with_value(X, (0, 0), np.nan)),
-            ValueError, "Input X contains NaN", states=("fit",)),
-    Refused("nan-y", "reg", lambda e: e.fit(X, with_value(Y_REG, 4, np.nan)),
-            ValueError, "Input y contains NaN"),
-    Refused("inf-y", "reg", lambda e: e.fit(X, with_value(Y_REG, 4, -np.inf)),
-            ValueError, "Input y contains infinity"),
-    Refused("nan-y-classifier", "clf", lambda e: e.fit(X, with_value(Y_BIN, 4, np.nan)),
-            ValueError, "Input y contains NaN"),
-    Refused("nan-sample_weight", "reg",
-            lambda e: e.fit(X, Y_REG, sample_weight=with_value(np.ones(N), 2, np.nan)),
-            ValueError, "Input sample_weight contains NaN"),
-    Refused("inf-sample_weight", "clf",
-            lambda e: e.fit(X, Y_BIN, sample_weight=with_value(np.ones(N), 2, np.inf)),
-            ValueError, "Input sample_weight contains infinity"),
+    Refused(
+        "nan-X-fit",
+        "clf",
+        lambda e: e.fit(with_value(X, (3, 1), np.nan), Y_BIN),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    Refused(
+        "inf-X-fit",
+        "reg",
+        lambda e: e.fit(with_value(X, (3, 1), np.inf), Y_REG),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    Refused(
+        "nan-X-partial_fit",
+        "clf",
+        _pf("clf", with_value(X, (0, 0), np.nan), Y_BIN),
+        ValueError,
+        "Input X contains NaN",
+        states=("unfitted", "partial_fit"),
+    ),
+    Refused(
+        "nan-X-predict",
+        "clf",
+        lambda e: e.predict(with_value(X, (0, 0), np.nan)),
+        ValueError,
+        "Input X contains NaN",
+        states=("fit",),
+    ),
+    Refused(
+        "nan-y",
+        "reg",
+        lambda e: e.fit(X, with_value(Y_REG, 4, np.nan)),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    Refused(
+        "inf-y",
+        "reg",
+        lambda e: e.fit(X, with_value(Y_REG, 4, -np.inf)),
+        ValueError,
+        "Input y contains infinity",
+    ),
+    Refused(
+        "nan-y-classifier",
+        "clf",
+        lambda e: e.fit(X, with_value(Y_BIN, 4, np.nan)),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    Refused(
+        "nan-sample_weight",
+        "reg",
+        lambda e: e.fit(X, Y_REG, sample_weight=with_value(np.ones(N), 2, np.nan)),
+        ValueError,
+        "Input sample_weight contains NaN",
+    ),
+    Refused(
+        "inf-sample_weight",
+        "clf",
+        lambda e: e.fit(X, Y_BIN, sample_weight=with_value(np.ones(N), 2, np.inf)),
+        ValueError,
+        "Input sample_weight contains infinity",
+    ),
     # scikit-learn >= 1.9's _check_sample_weight refuses all-zero weights up
     # front; 1.8's does not, and the first minibatch divides by zero instead.
-    Refused("zero-sample_weight", "clf",
-            lambda e: e.fit(X, Y_BIN, sample_weight=np.zeros(N)),
-            *((ValueError, "Sample weights must contain at least one non-zero number")
-              if ZERO_WEIGHTS_REFUSED_UP_FRONT
-              else (ZeroDivisionError, "Weights sum to zero, can't be normalized"))),
-    Refused("batch-weights-sum-to-zero", "reg",
-            lambda e: e.fit(X, Y_REG, sample_weight=np.tile([1.0, -1.0], N // 2)),
-            ZeroDivisionError, "Weights sum to zero, can't be normalized"),
-    Refused("batch-weights-sum-to-zero-lbfgs", "clf",
-            lambda e: e.fit(X, Y_BIN, sample_weight=np.tile([1.0, -1.0], N // 2)),
-            ZeroDivisionError, "Weights sum to zero, can't be normalized",
-            params={"solver": "lbfgs"}),
+    Refused(
+        "zero-sample_weight",
+        "clf",
+        lambda e: e.fit(X, Y_BIN, sample_weight=np.zeros(N)),
+        *(
+            (ValueError, "Sample weights must contain at least one non-zero number")
+            if ZERO_WEIGHTS_REFUSED_UP_FRONT
+            else (ZeroDivisionError, "Weights sum to zero, can't be normalized")
+        ),
+    ),
+    Refused(
+        "batch-weights-sum-to-zero",
+        "reg",
+        lambda e: e.fit(X, Y_REG, sample_weight=np.tile([1.0, -1.0], N // 2)),
+        ZeroDivisionError,
+        "Weights sum to zero, can't be normalized",
+    ),
+    Refused(
+        "batch-weights-sum-to-zero-lbfgs",
+        "clf",
+        lambda e: e.fit(X, Y_BIN, sample_weight=np.tile([1.0, -1.0], N // 2)),
+        ZeroDivisionError,
+        "Weights sum to zero, can't be normalized",
+        params={"solver": "lbfgs"},
+    ),
     # labels
-    Refused("continuous-y-classifier", "clf", lambda e: e.fit(X, Y_REG),
-            ValueError, "Unknown label type"),
-    Refused("multioutput-multiclass-y", "clf", lambda e: e.fit(X, np.c_[Y_BIN, Y_3]),
-            ValueError, "Multioutput target data is not supported with label binarization"),
-    Refused("partial_fit-first-call-no-classes", "clf", lambda e: e.partial_fit(X, Y_BIN),
-            ValueError, "classes must be passed on the first call to partial_fit",
-            states=("unfitted",)),
-    Refused("partial_fit-first-call-classes-missing-a-label", "clf",
-            lambda e: e.partial_fit(X, Y_3, classes=[0, 1]),
-            ValueError, re.escape("`y` has classes not in `self.classes_`"),
-            states=("unfitted",)),
-    Refused("partial_fit-unseen-label", "clf", _pf("clf", X, np.where(Y_BIN == 1, 7, 0)),
-            ValueError, re.escape("`y` has classes not in `self.classes_`"),
-            states=("unfitted", "partial_fit")),
+    Refused(
+        "continuous-y-classifier",
+        "clf",
+        lambda e: e.fit(X, Y_REG),
+        ValueError,
+        "Unknown label type",
+    ),
+    Refused(
+        "multioutput-multiclass-y",
+        "clf",
+        lambda e: e.fit(X, np.c_[Y_BIN, Y_3]),
+        ValueError,
+        "Multioutput target data is not supported with label binarization",
+    ),
+    Refused(
+        "partial_fit-first-call-no-classes",
+        "clf",
+        lambda e: e.partial_fit(X, Y_BIN),
+        ValueError,
+        "classes must be passed on the first call to partial_fit",
+        states=("unfitted",),
+    ),
+    Refused(
+        "partial_fit-first-call-classes-missing-a-label",
+        "clf",
+        lambda e: e.partial_fit(X, Y_3, classes=[0, 1]),
+        ValueError,
+        re.escape("`y` has classes not in `self.classes_`"),
+        states=("unfitted",),
+    ),
+    Refused(
+        "partial_fit-unseen-label",
+        "clf",
+        _pf("clf", X, np.where(Y_BIN == 1, 7, 0)),
+        ValueError,
+        re.escape("`y` has classes not in `self.classes_`"),
+        states=("unfitted", "partial_fit"),
+    ),
     # shapes
-    Refused("wrong-n_features-predict", "clf", lambda e: e.predict(X[:, :3]),
-            ValueError, "X has 3 features, but MLPClassifier is expecting 4 features",
-            states=("fit",)),
-    Refused("wrong-n_features-partial_fit", "reg", _pf("reg", X[:, :3], Y_REG),
-            ValueError, "X has 3 features, but MLPRegressor is expecting 4 features",
-            states=("partial_fit",)),
-    Refused("predict-before-fit", "reg", lambda e: e.predict(X),
-            NotFittedError, "This MLPRegressor instance is not fitted yet",
-            states=("unfitted",)),
-    Refused("empty-X-fit", "clf", lambda e: e.fit(X[:0], Y_BIN[:0]),
-            ValueError, re.escape("Found array with 0 sample(s)")),
-    Refused("empty-X-partial_fit", "reg", _pf("reg", X[:0], Y_REG[:0]),
-            ValueError, re.escape("Found array with 0 sample(s)"), states=("unfitted", "partial_fit")),
-    Refused("zero-features", "reg", lambda e: e.fit(X[:, :0], Y_REG),
-            ValueError, re.escape("Found array with 0 feature(s)")),
-    Refused("3-d-X", "clf", lambda e: e.fit(X.reshape(N, 2, 2), Y_BIN),
-            ValueError, "Found array with dim 3"),
-    Refused("ragged-list-X", "reg", lambda e: e.fit([[1.0, 2.0], [3.0]] * 5, Y_REG[:10]),
-            ValueError, "inhomogeneous shape"),
-    Refused("single-sample-early_stopping", "reg", lambda e: e.fit(X[:1], Y_REG[:1]),
-            ValueError, "the resulting train set will be empty",
-            params={"early_stopping": True}),
-    Refused("two-samples-early_stopping-classifier", "clf",
-            lambda e: e.fit(X[:2], np.array([0, 1])),
-            ValueError, "The least populated classes in y have only 1 member",
-            params={"early_stopping": True}),
-    Refused("five-samples-early_stopping", "reg", lambda e: e.fit(X[:5], Y_REG[:5]),
-            ValueError, "The validation set is too small", params={"early_stopping": True}),
+    Refused(
+        "wrong-n_features-predict",
+        "clf",
+        lambda e: e.predict(X[:, :3]),
+        ValueError,
+        "X has 3 features, but MLPClassifier is expecting 4 features",
+        states=("fit",),
+    ),
+    Refused(
+        "wrong-n_features-partial_fit",
+        "reg",
+        _pf("reg", X[:, :3], Y_REG),
+        ValueError,
+        "X has 3 features, but MLPRegressor is expecting 4 features",
+        states=("partial_fit",),
+    ),
+    Refused(
+        "predict-before-fit",
+        "reg",
+        lambda e: e.predict(X),
+        NotFittedError,
+        "This MLPRegressor instance is not fitted yet",
+        states=("unfitted",),
+    ),
+    Refused(
+        "empty-X-fit",
+        "clf",
+        lambda e: e.fit(X[:0], Y_BIN[:0]),
+        ValueError,
+        re.escape("Found array with 0 sample(s)"),
+    ),
+    Refused(
+        "empty-X-partial_fit",
+        "reg",
+        _pf("reg", X[:0], Y_REG[:0]),
+        ValueError,
+        re.escape("Found array with 0 sample(s)"),
+        states=("unfitted", "partial_fit"),
+    ),
+    Refused(
+        "zero-features",
+        "reg",
+        lambda e: e.fit(X[:, :0], Y_REG),
+        ValueError,
+        re.escape("Found array with 0 feature(s)"),
+    ),
+    Refused(
+        "3-d-X",
+        "clf",
+        lambda e: e.fit(X.reshape(N, 2, 2), Y_BIN),
+        ValueError,
+        "Found array with dim 3",
+    ),
+    Refused(
+        "ragged-list-X",
+        "reg",
+        lambda e: e.fit([[1.0, 2.0], [3.0]] * 5, Y_REG[:10]),
+        ValueError,
+        "inhomogeneous shape",
+    ),
+    Refused(
+        "single-sample-early_stopping",
+        "reg",
+        lambda e: e.fit(X[:1], Y_REG[:1]),
+        ValueError,
+        "the resulting train set will be empty",
+        params={"early_stopping": True},
+    ),
+    Refused(
+        "two-samples-early_stopping-classifier",
+        "clf",
+        lambda e: e.fit(X[:2], np.array([0, 1])),
+        ValueError,
+        "The least populated classes in y have only 1 member",
+        params={"early_stopping": True},
+    ),
+    Refused(
+        "five-samples-early_stopping",
+        "reg",
+        lambda e: e.fit(X[:5], Y_REG[:5]),
+        ValueError,
+        "The validation set is too small",
+        params={"early_stopping": True},
+    ),
     # dtypes
-    Refused("complex-X", "clf", lambda e: e.fit(X + 1j, Y_BIN),
-            ValueError, "Complex data not supported"),
-    Refused("complex-X-predict", "reg", lambda e: e.predict(X + 0j),
-            ValueError, "Complex data not supported", states=("fit",)),
-    Refused("string-X", "clf", lambda e: e.fit(np.full((N, 4), "abc"), Y_BIN),
-            ValueError, "could not convert string to float"),
-    Refused("object-X-with-strings", "reg",
-            lambda e: e.fit(np.array([["a", 1.0]] * N, dtype=object), Y_REG),
-            ValueError, "could not convert string to float"),
-    Refused("object-X-with-None", "clf",
-            lambda e: e.fit(np.array([[None, 1.0]] + [[0.5, 1.0]] * (N - 1), dtype=object),
-                            Y_BIN),
-            ValueError, "Input X contains NaN"),
-    Refused("pandas-string-column", "clf",
-            lambda e: e.fit(pd.DataFrame({"a": X[:, 0], "b": ["x"] * N}), Y_BIN),
-            ValueError, "could not convert string to float"),
-    Refused("pandas-categorical-column", "reg",
-            lambda e: e.fit(pd.DataFrame({"a": X[:, 0],
-                                          "b": pd.Categorical(["u", "v"] * (N // 2))}),
-                            Y_REG),
-            ValueError, "Cannot cast|could not convert string to float"),
-    Refused("pandas-nullable-int-with-NA", "clf",
-            lambda e: e.fit(pd.DataFrame({"a": pd.array([None] + [1] * (N - 1), dtype="Int64"),
-                                          "b": X[:, 1]}), Y_BIN),
-            ValueError, "Input X contains NaN"),
+    Refused(
+        "complex-X", "clf", lambda e: e.fit(X + 1j, Y_BIN), ValueError, "Complex data not supported"
+    ),
+    Refused(
+        "complex-X-predict",
+        "reg",
+        lambda e: e.predict(X + 0j),
+        ValueError,
+        "Complex data not supported",
+        states=("fit",),
+    ),
+    Refused(
+        "string-X",
+        "clf",
+        lambda e: e.fit(np.full((N, 4), "abc"), Y_BIN),
+        ValueError,
+        "could not convert string to float",
+    ),
+    Refused(
+        "object-X-with-strings",
+        "reg",
+        lambda e: e.fit(np.array([["a", 1.0]] * N, dtype=object), Y_REG),
+        ValueError,
+        "could not convert string to float",
+    ),
+    Refused(
+        "object-X-with-None",
+        "clf",
+        lambda e: e.fit(np.array([[None, 1.0]] + [[0.5, 1.0]] * (N - 1), dtype=object), Y_BIN),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    Refused(
+        "pandas-string-column",
+        "clf",
+        lambda e: e.fit(pd.DataFrame({"a": X[:, 0], "b": ["x"] * N}), Y_BIN),
+        ValueError,
+        "could not convert string to float",
+    ),
+    Refused(
+        "pandas-categorical-column",
+        "reg",
+        lambda e: e.fit(
+            pd.DataFrame({"a": X[:, 0], "b": pd.Categorical(["u", "v"] * (N // 2))}), Y_REG
+        ),
+        ValueError,
+        "Cannot cast|could not convert string to float",
+    ),
+    Refused(
+        "pandas-nullable-int-with-NA",
+        "clf",
+        lambda e: e.fit(
+            pd.DataFrame({"a": pd.array([None] + [1] * (N - 1), dtype="Int64"), "b": X[:, 1]}),
+            Y_BIN,
+        ),
+        ValueError,
+        "Input X contains NaN",
+    ),
     # malformed sparse matrices: scikit-learn reads out of bounds (segfaults)
     *[
-        Refused(f"malformed-csr-{fault.replace(' ', '-')}", "clf",
-                lambda e, fault=fault: e.fit(_malformed_csr(fault), Y_BIN),
-                ValueError, "The sparse CSR matrix X is malformed", sklearn=None)
-        for fault in ["column out of range", "negative column", "indptr decreasing",
-                      "indptr beyond data"]
+        Refused(
+            f"malformed-csr-{fault.replace(' ', '-')}",
+            "clf",
+            lambda e, fault=fault: e.fit(_malformed_csr(fault), Y_BIN),
+            ValueError,
+            "The sparse CSR matrix X is malformed",
+            sklearn=None,
+        )
+        for fault in [
+            "column out of range",
+            "negative column",
+            "indptr decreasing",
+            "indptr beyond data",
+        ]
     ],
-    Refused("malformed-csr-predict", "clf",
-            lambda e: e.predict(_malformed_csr("column out of range")),
-            ValueError, "The sparse CSR matrix X is malformed", states=("fit",), sklearn=None),
-    Refused("malformed-csc", "reg", lambda e: e.fit(_malformed_csc(), Y_REG),
-            ValueError, "The sparse CSC matrix X is malformed", sklearn=None),
+    Refused(
+        "malformed-csr-predict",
+        "clf",
+        lambda e: e.predict(_malformed_csr("column out of range")),
+        ValueError,
+        "The sparse CSR matrix X is malformed",
+        states=("fit",),
+        sklearn=None,
+    ),
+    Refused(
+        "malformed-csc",
+        "reg",
+        lambda e: e.fit(_malformed_csc(), Y_REG),
+        ValueError,
+        "The sparse CSC matrix X is malformed",
+        sklearn=None,
+    ),
     # parameters (the InvalidParameterError ones are in test_parameter_errors.py)
-    Refused("hidden_layer_sizes-(0,)", "clf", lambda e: e.fit(X, Y_BIN),
-            ValueError, "hidden_layer_sizes must be > 0", params={"hidden_layer_sizes": (0,)}),
-    Refused("hidden_layer_sizes-(-3,)", "reg", lambda e: e.fit(X, Y_REG),
-            ValueError, "hidden_layer_sizes must be > 0", params={"hidden_layer_sizes": (4, -3)}),
-    Refused("hidden_layer_sizes-(2.0,)", "clf", lambda e: e.fit(X, Y_BIN),
-            ValueError, "hidden_layer_sizes must be > 0.*whole numbers",
-            params={"hidden_layer_sizes": (2.0,)}, sklearn=TypeError),
-    Refused("hidden_layer_sizes-(True,)", "reg", lambda e: e.fit(X, Y_REG),
-            ValueError, "hidden_layer_sizes must be > 0.*whole numbers",
-            params={"hidden_layer_sizes": (True,)}, sklearn=TypeError),
-    Refused("hidden_layer_sizes-2.5", "reg", lambda e: e.fit(X, Y_REG),
-            InvalidParameterError, "The 'hidden_layer_sizes' parameter",
-            params={"hidden_layer_sizes": 2.5}),
-    Refused("hidden_layer_sizes-None", "clf", lambda e: e.fit(X, Y_BIN),
-            InvalidParameterError, "The 'hidden_layer_sizes' parameter",
-            params={"hidden_layer_sizes": None}),
-    Refused("max_iter-0", "clf", lambda e: e.fit(X, Y_BIN),
-            InvalidParameterError, "The 'max_iter' parameter", params={"max_iter": 0}),
-    Refused("batch_size-0", "reg", lambda e: e.fit(X, Y_REG),
-            InvalidParameterError, "The 'batch_size' parameter", params={"batch_size": 0}),
+    Refused(
+        "hidden_layer_sizes-(0,)",
+        "clf",
+        lambda e: e.fit(X, Y_BIN),
+        ValueError,
+        "hidden_layer_sizes must be > 0",
+        params={"hidden_layer_sizes": (0,)},
+    ),
+    Refused(
+        "hidden_layer_sizes-(-3,)",
+        "reg",
+        lambda e: e.fit(X, Y_REG),
+        ValueError,
+        "hidden_layer_sizes must be > 0",
+        params={"hidden_layer_sizes": (4, -3)},
+    ),
+    Refused(
+        "hidden_layer_sizes-(2.0,)",
+        "clf",
+        lambda e: e.fit(X, Y_BIN),
+        ValueError,
+        "hidden_layer_sizes must be > 0.*whole numbers",
+        params={"hidden_layer_sizes": (2.0,)},
+        sklearn=TypeError,
+    ),
+    Refused(
+        "hidden_layer_sizes-(True,)",
+        "reg",
+        lambda e: e.fit(X, Y_REG),
+        ValueError,
+        "hidden_layer_sizes must be > 0.*whole numbers",
+        params={"hidden_layer_sizes": (True,)},
+        sklearn=TypeError,
+    ),
+    Refused(
+        "hidden_layer_sizes-2.5",
+        "reg",
+        lambda e: e.fit(X, Y_REG),
+        InvalidParameterError,
+        "The 'hidden_layer_sizes' parameter",
+        params={"hidden_layer_sizes": 2.5},
+    ),
+    Refused(
+        "hidden_layer_sizes-None",
+        "clf",
+        lambda e: e.fit(X, Y_BIN),
+        InvalidParameterError,
+        "The 'hidden_layer_sizes' parameter",
+        params={"hidden_layer_sizes": None},
+    ),
+    Refused(
+        "max_iter-0",
+        "clf",
+        lambda e: e.fit(X, Y_BIN),
+        InvalidParameterError,
+        "The 'max_iter' parameter",
+        params={"max_iter": 0},
+    ),
+    Refused(
+        "batch_size-0",
+        "reg",
+        lambda e: e.fit(X, Y_REG),
+        InvalidParameterError,
+        "The 'batch_size' parameter",
+        params={"batch_size": 0},
+    ),
     # huge values: exp overflows (Poisson: exp(net) underflows to 0, the loss divides by it)
-    Refused("huge-X-poisson", "reg", lambda e: e.fit(X * 1e300, Y_POISSON),
-            ValueError, NON_FINITE, params={"loss": "poisson"}),
-    Refused("huge-X-poisson-sgd", "reg", lambda e: e.fit(X * 1e300, Y_POISSON),
-            ValueError, NON_FINITE, params={"loss": "poisson", "solver": "sgd"}),
-    Refused("huge-X-identity-regressor", "reg", lambda e: e.fit(X * 1e300, Y_REG),
-            ValueError, NON_FINITE),
-    Refused("huge-X-relu-softmax-sgd", "clf", lambda e: e.fit(X * 1e300, Y_3),
-            ValueError, NON_FINITE, params={"solver": "sgd"}),
+    Refused(
+        "huge-X-poisson",
+        "reg",
+        lambda e: e.fit(X * 1e300, Y_POISSON),
+        ValueError,
+        NON_FINITE,
+        params={"loss": "poisson"},
+    ),
+    Refused(
+        "huge-X-poisson-sgd",
+        "reg",
+        lambda e: e.fit(X * 1e300, Y_POISSON),
+        ValueError,
+        NON_FINITE,
+        params={"loss": "poisson", "solver": "sgd"},
+    ),
+    Refused(
+        "huge-X-identity-regressor",
+        "reg",
+        lambda e: e.fit(X * 1e300, Y_REG),
+        ValueError,
+        NON_FINITE,
+    ),
+    Refused(
+        "huge-X-relu-softmax-sgd",
+        "clf",
+        lambda e: e.fit(X * 1e300, Y_3),
+        ValueError,
+        NON_FINITE,
+        params={"solver": "sgd"},
+    ),
     # scikit-learn returns a model that did not train (L-BFGS: loss_ is NaN
     # after 0 iterations)
-    Refused("huge-X-relu-logistic-lbfgs", "clf", lambda e: e.fit(X * 1e300, Y_BIN),
-            ValueError, NON_FINITE, params={"solver": "lbfgs"}, sklearn=None),
-    Refused("huge-X-poisson-lbfgs", "reg", lambda e: e.fit(X * 1e300, Y_POISSON),
-            ValueError, NON_FINITE, params={"loss": "poisson", "solver": "lbfgs"},
-            sklearn=None),
+    Refused(
+        "huge-X-relu-logistic-lbfgs",
+        "clf",
+        lambda e: e.fit(X * 1e300, Y_BIN),
+        ValueError,
+        NON_FINITE,
+        params={"solver": "lbfgs"},
+        sklearn=None,
+    ),
+    Refused(
+        "huge-X-poisson-lbfgs",
+        "reg",
+        lambda e: e.fit(X * 1e300, Y_POISSON),
+        ValueError,
+        NON_FINITE,
+        params={"loss": "poisson", "solver": "lbfgs"},
+        sklearn=None,
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=[c.id for c in REFUSED])
 def test_refused_input_changes_nothing(case):
-    assert_refused(case.kind, case.call, case.exc, case.match, case.params, case.states,
-                   case.sklearn)
+    assert_refused(
+        case.kind, case.call, case.exc, case.match, case.params, case.states, case.sklearn
+    )
 
 
 def test_ids_are_unique():
@@ -486,8 +779,7 @@ print("DONE")
 
 def test_nastiest_inputs_do_not_crash_the_interpreter(run_python):
     result = run_python(NASTY_SCRIPT, timeout=900)
-    assert result.returncode == 0, (result.returncode, result.stdout[-3000:],
-                                    result.stderr[-3000:])
+    assert result.returncode == 0, (result.returncode, result.stdout[-3000:], result.stderr[-3000:])
     lines = result.stdout.splitlines()
     assert lines[-1] == "DONE"
     count = int(lines[-2].split()[1])

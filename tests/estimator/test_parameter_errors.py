@@ -15,13 +15,15 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.utils._param_validation import InvalidParameterError
 
+from numba_mlp import MLPClassifier
+
 from helpers import (
     CLASSES,
     SMALL,
     TARGETS,
-    X,
     Y_BIN,
     Y_REG,
+    X,
     assert_not_fitted,
     assert_refused,
     assert_same_error,
@@ -29,7 +31,6 @@ from helpers import (
     raised,
     snapshot,
 )
-from numba_mlp import MLPClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -68,28 +69,36 @@ BAD_PARAMS = [
 @pytest.mark.parametrize("name, value", BAD_PARAMS, ids=[f"{n}={v!r}" for n, v in BAD_PARAMS])
 def test_invalid_parameter(kind, name, value):
     cls = "MLPClassifier" if kind == "clf" else "MLPRegressor"
-    match = (re.escape(f"The '{name}' parameter of {cls} must be")
-             + ".*" + re.escape(f"Got {value!r} instead."))
-    nm = assert_same_error(kind, lambda est: est.fit(X, TARGETS[kind]),
-                           params={name: value}, match=match)
-    assert isinstance(
-        raised(lambda: nm.fit(X, TARGETS[kind])), InvalidParameterError)
+    match = (
+        re.escape(f"The '{name}' parameter of {cls} must be")
+        + ".*"
+        + re.escape(f"Got {value!r} instead.")
+    )
+    nm = assert_same_error(
+        kind, lambda est: est.fit(X, TARGETS[kind]), params={name: value}, match=match
+    )
+    assert isinstance(raised(lambda: nm.fit(X, TARGETS[kind])), InvalidParameterError)
     assert_not_fitted(nm)
 
 
 def test_invalid_regressor_loss():
     nm = assert_same_error(
-        "reg", lambda est: est.fit(X, Y_REG), params={"loss": "absolute_error"},
+        "reg",
+        lambda est: est.fit(X, Y_REG),
+        params={"loss": "absolute_error"},
         match=re.escape("The 'loss' parameter of MLPRegressor must be")
-        + ".*" + re.escape("Got 'absolute_error' instead."))
+        + ".*"
+        + re.escape("Got 'absolute_error' instead."),
+    )
     assert_not_fitted(nm)
 
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
 @pytest.mark.parametrize("sizes", [(5, 0), [3, -2]])
 def test_non_positive_layer_in_list(kind, sizes):
-    nm = assert_same_error(kind, lambda est: est.fit(X, TARGETS[kind]),
-                           params={"hidden_layer_sizes": sizes})
+    nm = assert_same_error(
+        kind, lambda est: est.fit(X, TARGETS[kind]), params={"hidden_layer_sizes": sizes}
+    )
     assert_not_fitted(nm)
 
 
@@ -102,19 +111,24 @@ def test_invalid_classifier_loss():
 
 
 @pytest.mark.parametrize(
-    "kind, fraction", [("reg", 0.01), ("clf", 0.01), ("reg", 0.0), ("clf", 0.0)])
+    "kind, fraction", [("reg", 0.01), ("clf", 0.01), ("reg", 0.0), ("clf", 0.0)]
+)
 def test_validation_set_too_small(kind, fraction):
     nm = assert_same_error(
-        kind, lambda est: est.fit(X, TARGETS[kind]),
-        params={"early_stopping": True, "validation_fraction": fraction})
+        kind,
+        lambda est: est.fit(X, TARGETS[kind]),
+        params={"early_stopping": True, "validation_fraction": fraction},
+    )
     assert_not_fitted(nm)
 
 
 def test_validation_set_too_small_message():
     assert_same_error(
-        "reg", lambda est: est.fit(X, Y_REG),
+        "reg",
+        lambda est: est.fit(X, Y_REG),
         params={"early_stopping": True, "validation_fraction": 0.01},
-        match=re.escape("The validation set is too small"))
+        match=re.escape("The validation set is too small"),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -161,8 +175,10 @@ ISHAPES = [(4,), (3,), (1,)]
 
 def _good_init():
     rng = np.random.RandomState(3)
-    return ([rng.uniform(-0.5, 0.5, s) for s in SHAPES],
-            [rng.uniform(-0.5, 0.5, s) for s in ISHAPES])
+    return (
+        [rng.uniform(-0.5, 0.5, s) for s in SHAPES],
+        [rng.uniform(-0.5, 0.5, s) for s in ISHAPES],
+    )
 
 
 def _nm_deep(**kw):
@@ -249,8 +265,12 @@ def _init():
 
 @pytest.mark.parametrize(
     "convert",
-    [lambda a: a.astype(np.complex128), lambda a: a.astype(str),
-     lambda a: a.astype(object), lambda a: np.full(a.shape, None)],
+    [
+        lambda a: a.astype(np.complex128),
+        lambda a: a.astype(str),
+        lambda a: a.astype(object),
+        lambda a: np.full(a.shape, None),
+    ],
     ids=["complex", "str", "object", "None"],
 )
 @pytest.mark.parametrize("which", ["coefs_init", "intercepts_init"])

@@ -73,9 +73,7 @@ SOLVERS = {
     "sgd-invscaling": dict(
         solver="sgd", learning_rate="invscaling", power_t=0.3, learning_rate_init=0.1
     ),
-    "sgd-adaptive": dict(
-        solver="sgd", learning_rate="adaptive", learning_rate_init=0.05
-    ),
+    "sgd-adaptive": dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.05),
     "adam": dict(solver="adam", learning_rate_init=0.01),
     "adam-betas": dict(
         solver="adam", beta_1=0.8, beta_2=0.99, epsilon=1e-6, learning_rate_init=0.02
@@ -95,8 +93,13 @@ def _sklearn_early_stops_on_string_labels():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            SkMLPClassifier(hidden_layer_sizes=(1,), max_iter=1, early_stopping=True,
-                            validation_fraction=0.5, random_state=0).fit(X, y)
+            SkMLPClassifier(
+                hidden_layer_sizes=(1,),
+                max_iter=1,
+                early_stopping=True,
+                validation_fraction=0.5,
+                random_state=0,
+            ).fit(X, y)
         except TypeError:
             return False
     return True
@@ -158,17 +161,16 @@ def assert_list_close(a, b, rtol=RTOL, atol=ATOL, what=""):
         assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=f"{what}[{i}]")
 
 
-def assert_same_fit(sk, nm, rtol=RTOL, atol=ATOL, coef_rtol=None, coef_atol=None,
-                    compare_weights=True):
+def assert_same_fit(
+    sk, nm, rtol=RTOL, atol=ATOL, coef_rtol=None, coef_atol=None, compare_weights=True
+):
     coef_rtol = rtol if coef_rtol is None else coef_rtol
     coef_atol = atol if coef_atol is None else coef_atol
     # sanity: the reference itself is a finite model
     assert all(np.isfinite(c).all() for c in sk.coefs_)
     if compare_weights:
         assert_list_close(nm.coefs_, sk.coefs_, coef_rtol, coef_atol, "coefs_")
-        assert_list_close(
-            nm.intercepts_, sk.intercepts_, coef_rtol, coef_atol, "intercepts_"
-        )
+        assert_list_close(nm.intercepts_, sk.intercepts_, coef_rtol, coef_atol, "intercepts_")
     assert nm.n_iter_ == sk.n_iter_
     assert nm.t_ == sk.t_
     assert nm.n_layers_ == sk.n_layers_
@@ -184,9 +186,7 @@ def assert_same_fit(sk, nm, rtol=RTOL, atol=ATOL, coef_rtol=None, coef_atol=None
         assert_allclose(nm.loss_curve_, sk.loss_curve_, rtol=rtol)
         if sk.early_stopping:
             assert_allclose(nm.validation_scores_, sk.validation_scores_, rtol=rtol)
-            assert_allclose(
-                nm.best_validation_score_, sk.best_validation_score_, rtol=rtol
-            )
+            assert_allclose(nm.best_validation_score_, sk.best_validation_score_, rtol=rtol)
             assert nm.best_loss_ is None
         else:
             assert nm.validation_scores_ is None
@@ -231,8 +231,9 @@ def assert_same_predictions(sk, nm, X, y, rtol=RTOL, atol=ATOL):
         assert_allclose(p_nm, p_sk, rtol=rtol, atol=atol)
         assert_allclose(nm.score(X, y), sk.score(X, y), rtol=rtol, atol=atol)
     sw = np.linspace(0.5, 2.0, X.shape[0])
-    assert_allclose(nm.score(X, y, sample_weight=sw), sk.score(X, y, sample_weight=sw),
-                    rtol=rtol, atol=atol)
+    assert_allclose(
+        nm.score(X, y, sample_weight=sw), sk.score(X, y, sample_weight=sw), rtol=rtol, atol=atol
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -245,9 +246,7 @@ def assert_same_predictions(sk, nm, X, y, rtol=RTOL, atol=ATOL):
 @pytest.mark.parametrize("target", TARGETS)
 def test_stochastic_parity(target, solver, hidden):
     kind, X, y, extra = make_data(target)
-    params = base_params(
-        hidden_layer_sizes=hidden, batch_size=BATCH, **SOLVERS[solver], **extra
-    )
+    params = base_params(hidden_layer_sizes=hidden, batch_size=BATCH, **SOLVERS[solver], **extra)
     sk, nm = fit_pair(kind, X, y, **params)
     assert_same_fit(sk, nm)
     assert_same_predictions(sk, nm, X, y)
@@ -307,15 +306,32 @@ def test_activation_parity(target, solver, activation):
         ("binary", dict(solver="sgd", learning_rate_init=0.05, tol=0.05)),
         ("reg", dict(solver="adam", learning_rate_init=0.01, tol=0.05)),
         # adaptive learning rate: divided by 5 when stalling, stops at 1e-6
-        ("multiclass", dict(solver="sgd", learning_rate="adaptive",
-                            learning_rate_init=0.5, tol=0.2)),
-        ("reg", dict(solver="sgd", learning_rate="adaptive",
-                     learning_rate_init=0.05, tol=1.0)),
+        (
+            "multiclass",
+            dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.5, tol=0.2),
+        ),
+        ("reg", dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.05, tol=1.0)),
         # validation-score based stopping
-        ("multiclass", dict(solver="adam", learning_rate_init=0.01, tol=0.05,
-                            early_stopping=True, validation_fraction=0.2)),
-        ("reg_multi", dict(solver="sgd", learning_rate_init=0.01, tol=0.05,
-                           early_stopping=True, validation_fraction=0.2)),
+        (
+            "multiclass",
+            dict(
+                solver="adam",
+                learning_rate_init=0.01,
+                tol=0.05,
+                early_stopping=True,
+                validation_fraction=0.2,
+            ),
+        ),
+        (
+            "reg_multi",
+            dict(
+                solver="sgd",
+                learning_rate_init=0.01,
+                tol=0.05,
+                early_stopping=True,
+                validation_fraction=0.2,
+            ),
+        ),
     ],
 )
 def test_no_improvement_stopping_parity(target, params):
@@ -349,7 +365,8 @@ def test_convergence_warning_parity(kind):
 
 
 @pytest.mark.parametrize(
-    "limits", [dict(max_iter=10), dict(max_iter=25), dict(max_iter=200, max_fun=7)],
+    "limits",
+    [dict(max_iter=10), dict(max_iter=25), dict(max_iter=200, max_fun=7)],
     ids=["iter10", "iter25", "maxfun7"],
 )
 @pytest.mark.parametrize("target", TARGETS)
@@ -486,6 +503,7 @@ def test_random_state_instance_stream_parity(target, warm_start, early_stopping)
     sk, _ = pair(kind, **{**params, "random_state": np.random.RandomState(7)})
     _, nm = pair(kind, **{**params, "random_state": np.random.RandomState(7)})
     assert sk.random_state is not nm.random_state
+
     def fit_both():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -502,8 +520,9 @@ def test_random_state_instance_stream_parity(target, warm_start, early_stopping)
             fit_both()
             assert_same_fit(sk, nm)
     # the generator states are in the same position afterwards
-    assert_array_equal(sk.random_state.randint(0, 2**31 - 1, size=5),
-                       nm.random_state.randint(0, 2**31 - 1, size=5))
+    assert_array_equal(
+        sk.random_state.randint(0, 2**31 - 1, size=5), nm.random_state.randint(0, 2**31 - 1, size=5)
+    )
 
 
 def test_refit_without_warm_start_restarts():
@@ -533,8 +552,7 @@ def test_float32_parity(target, solver):
     for c in nm.coefs_ + nm.intercepts_:
         assert c.dtype == np.float32
     assert_list_close(nm.coefs_, sk.coefs_, rtol=1e-3, atol=1e-4, what="coefs_")
-    assert_list_close(nm.intercepts_, sk.intercepts_, rtol=1e-3, atol=1e-4,
-                      what="intercepts_")
+    assert_list_close(nm.intercepts_, sk.intercepts_, rtol=1e-3, atol=1e-4, what="intercepts_")
     assert nm.n_iter_ == sk.n_iter_
     assert_allclose(nm.loss_curve_, sk.loss_curve_, rtol=1e-3)
     if kind == "clf":
@@ -560,8 +578,9 @@ def test_sparse_parity(target, solver, fmt):
         params = base_params(solver="lbfgs")
         tol = dict(coef_rtol=1e-5, coef_atol=1e-7)
     elif solver == "adam-es":
-        params = base_params(batch_size=BATCH, early_stopping=True,
-                             validation_fraction=0.2, **SOLVERS["adam"])
+        params = base_params(
+            batch_size=BATCH, early_stopping=True, validation_fraction=0.2, **SOLVERS["adam"]
+        )
         tol = {}
     else:
         params = base_params(batch_size=BATCH, **SOLVERS[solver])
@@ -578,8 +597,7 @@ def test_sparse_parity(target, solver, fmt):
     # and numba_mlp's sparse fit equals its own dense fit
     rt, at = tol.get("coef_rtol", RTOL), tol.get("coef_atol", ATOL)
     assert_list_close(nm_sparse.coefs_, nm_dense.coefs_, rt, at, "coefs_")
-    assert_list_close(nm_sparse.intercepts_, nm_dense.intercepts_, rt, at,
-                      "intercepts_")
+    assert_list_close(nm_sparse.intercepts_, nm_dense.intercepts_, rt, at, "intercepts_")
 
 
 @pytest.mark.parametrize("target", ["binary", "reg"])
@@ -615,8 +633,13 @@ def test_pandas_feature_names_parity(target):
 
 @pytest.mark.parametrize(
     "target, out_activation",
-    [("binary", "logistic"), ("multilabel", "logistic"),
-     ("multiclass", "softmax"), ("reg", "identity"), ("poisson", "exp")],
+    [
+        ("binary", "logistic"),
+        ("multilabel", "logistic"),
+        ("multiclass", "softmax"),
+        ("reg", "identity"),
+        ("poisson", "exp"),
+    ],
 )
 def test_explicit_default_out_activation_parity(target, out_activation):
     kind, X, y, extra = make_data(target)
@@ -639,8 +662,14 @@ def test_coefs_init_parity(target, solver):
     # scikit-learn's initial weights: one sgd step with a negligible learning
     # rate leaves them bit-for-bit unchanged
     probe_cls = SkMLPClassifier if kind == "clf" else SkMLPRegressor
-    probe = probe_cls(hidden_layer_sizes=(4, 3), solver="sgd", max_iter=1,
-                      learning_rate_init=1e-300, random_state=0, shuffle=False)
+    probe = probe_cls(
+        hidden_layer_sizes=(4, 3),
+        solver="sgd",
+        max_iter=1,
+        learning_rate_init=1e-300,
+        random_state=0,
+        shuffle=False,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         probe.fit(X, y)
@@ -650,15 +679,15 @@ def test_coefs_init_parity(target, solver):
         params = base_params(solver="lbfgs", hidden_layer_sizes=(4, 3))
         tol = dict(coef_rtol=1e-5, coef_atol=1e-7)
     else:
-        params = base_params(batch_size=BATCH, shuffle=False,
-                             hidden_layer_sizes=(4, 3), **SOLVERS[solver])
+        params = base_params(
+            batch_size=BATCH, shuffle=False, hidden_layer_sizes=(4, 3), **SOLVERS[solver]
+        )
         tol = {}
     sk, _ = pair(kind, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sk.fit(X, y)
-    nm = (MLPClassifier if kind == "clf" else MLPRegressor)(
-        **{**params, "random_state": 12345})
+    nm = (MLPClassifier if kind == "clf" else MLPRegressor)(**{**params, "random_state": 12345})
     c_in = [c.copy() for c in coefs0]
     i_in = [c.copy() for c in inter0]
     nm.fit(X, y, coefs_init=c_in, intercepts_init=i_in)
@@ -699,11 +728,27 @@ def test_column_vector_y_parity():
 @pytest.mark.parametrize(
     "target, params",
     [
-        ("multiclass", dict(solver="sgd", learning_rate="adaptive",
-                            learning_rate_init=0.5, tol=0.2, n_iter_no_change=2,
-                            max_iter=40)),
-        ("reg", dict(solver="adam", learning_rate_init=0.01, early_stopping=True,
-                     validation_fraction=0.2, max_iter=8)),
+        (
+            "multiclass",
+            dict(
+                solver="sgd",
+                learning_rate="adaptive",
+                learning_rate_init=0.5,
+                tol=0.2,
+                n_iter_no_change=2,
+                max_iter=40,
+            ),
+        ),
+        (
+            "reg",
+            dict(
+                solver="adam",
+                learning_rate_init=0.01,
+                early_stopping=True,
+                validation_fraction=0.2,
+                max_iter=8,
+            ),
+        ),
     ],
 )
 def test_verbose_output_parity(target, params, capsys):
@@ -735,7 +780,8 @@ def test_sparse_partial_fit_parity(target, solver):
 
 
 @pytest.mark.parametrize(
-    "hidden", [[], (), 5, np.array([4, 3]), [3, 3, 2]],
+    "hidden",
+    [[], (), 5, np.array([4, 3]), [3, 3, 2]],
     ids=["empty-list", "empty-tuple", "int", "ndarray", "three-layers"],
 )
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
@@ -754,7 +800,8 @@ def test_hidden_layer_sizes_forms_parity(target, solver, hidden):
 
 
 @pytest.mark.parametrize(
-    "labels", [[-3, 7], [False, True], ["no", "yes"], [1.0, 2.0]],
+    "labels",
+    [[-3, 7], [False, True], ["no", "yes"], [1.0, 2.0]],
     ids=["ints", "bools", "strings", "floats"],
 )
 def test_binary_label_types_parity(labels):
@@ -771,8 +818,7 @@ def test_poisson_with_zero_targets_parity(solver):
     y = np.floor(y)  # many exact zeros
     assert (y == 0).sum() > 5
     if solver == "lbfgs":
-        params, tol = base_params(solver="lbfgs", **extra), dict(coef_rtol=1e-5,
-                                                                 coef_atol=1e-7)
+        params, tol = base_params(solver="lbfgs", **extra), dict(coef_rtol=1e-5, coef_atol=1e-7)
     else:
         params, tol = base_params(batch_size=BATCH, **SOLVERS[solver], **extra), {}
     sk, nm = fit_pair(kind, X, y, **params)

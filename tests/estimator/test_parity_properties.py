@@ -26,8 +26,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
-from helpers import PROPERTY_SETTINGS
 from numba_mlp import MLPClassifier, MLPRegressor
+
+from helpers import PROPERTY_SETTINGS
 
 TASKS = ["binary", "multiclass", "multilabel", "regression", "multi-regression", "poisson"]
 
@@ -87,14 +88,14 @@ def estimator_cases(draw):
 def test_fit_matches_scikit_learn(case):
     task, X, y, params = case
     is_clf = task in ("binary", "multiclass", "multilabel")
-    sk_cls, nm_cls = ((SkMLPClassifier, MLPClassifier) if is_clf
-                      else (SkMLPRegressor, MLPRegressor))
+    sk_cls, nm_cls = (SkMLPClassifier, MLPClassifier) if is_clf else (SkMLPRegressor, MLPRegressor)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             sk = sk_cls(**params).fit(X, y)
             diverged = not np.isfinite(
-                np.r_[sk.loss_, getattr(sk, "loss_curve_", None) or []]).all()
+                np.r_[sk.loss_, getattr(sk, "loss_curve_", None) or []]
+            ).all()
         except ValueError:
             diverged = True
         if diverged:
@@ -119,8 +120,9 @@ def test_fit_matches_scikit_learn(case):
         rtol = 2e-3
         expected = outputs(sk)
         assert_allclose(nm.loss_, sk.loss_, rtol=rtol, atol=1e-6)
-        assert_allclose(outputs(nm), expected, rtol=rtol,
-                        atol=rtol * max(np.abs(expected).max(), 1e-3))
+        assert_allclose(
+            outputs(nm), expected, rtol=rtol, atol=rtol * max(np.abs(expected).max(), 1e-3)
+        )
         return
     assert nm.n_iter_ == sk.n_iter_
     if dtype == np.float32:
@@ -133,8 +135,10 @@ def test_fit_matches_scikit_learn(case):
         def close(a, b):
             assert_allclose(a, b, rtol=rtol, atol=rtol * max(np.abs(b).max(), 1.0))
     else:  # up to ~100 steps of size 0.05 with momentum amplify rounding a little
+
         def close(a, b):
             assert_allclose(a, b, rtol=1e-4, atol=1e-6 * max(np.abs(b).max(), 1.0))
+
     close(nm.loss_curve_, sk.loss_curve_)
     for a, b in zip(nm.coefs_ + nm.intercepts_, sk.coefs_ + sk.intercepts_):
         close(a, b)

@@ -18,8 +18,9 @@ from sklearn.neural_network import MLPClassifier as SkClassifier
 from sklearn.neural_network import MLPRegressor as SkRegressor
 from sklearn.utils.validation import check_is_fitted
 
-from helpers import edges_data, quietly
 from numba_mlp import MLPClassifier, MLPRegressor
+
+from helpers import edges_data, quietly
 
 rng, X, Y_REG, _, Y_3 = edges_data()
 
@@ -27,8 +28,21 @@ rng, X, Y_REG, _, Y_3 = edges_data()
 # every numeric dtype
 # ---------------------------------------------------------------------------
 
-REAL_DTYPES = [np.float16, np.float32, np.float64, np.longdouble, np.int8, np.int16,
-               np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.bool_]
+REAL_DTYPES = [
+    np.float16,
+    np.float32,
+    np.float64,
+    np.longdouble,
+    np.int8,
+    np.int16,
+    np.int32,
+    np.int64,
+    np.uint8,
+    np.uint16,
+    np.uint32,
+    np.uint64,
+    np.bool_,
+]
 
 
 def _as(dtype, values):
@@ -51,11 +65,16 @@ def test_every_real_dtype_fits_and_predicts_as_its_float64_copy(dtype, kind):
     expected_dtype = np.float32 if dtype is np.float32 else np.float64
     for method in ("fit", "partial_fit"):
         args = {"classes": [0, 1, 2]} if (kind == "clf" and method == "partial_fit") else {}
-        est = quietly(lambda: getattr(make(hidden_layer_sizes=(5,), max_iter=3,
-                                           random_state=0), method)(X_typed, y, **args))
-        ref = quietly(lambda: getattr(make(hidden_layer_sizes=(5,), max_iter=3,
-                                           random_state=0), method)(
-            X_float.astype(expected_dtype), y, **args))
+        est = quietly(
+            lambda: getattr(make(hidden_layer_sizes=(5,), max_iter=3, random_state=0), method)(
+                X_typed, y, **args
+            )
+        )
+        ref = quietly(
+            lambda: getattr(make(hidden_layer_sizes=(5,), max_iter=3, random_state=0), method)(
+                X_float.astype(expected_dtype), y, **args
+            )
+        )
         assert est.coefs_[0].dtype == expected_dtype
         for a, b in zip(est.coefs_, ref.coefs_):
             np.testing.assert_array_equal(a, b)
@@ -65,8 +84,7 @@ def test_every_real_dtype_fits_and_predicts_as_its_float64_copy(dtype, kind):
         np.testing.assert_array_equal(est.predict(X_float), ref.predict(X_float))
         assert est.score(X_typed, y) == ref.score(X_expected, y)
         if kind == "clf":
-            np.testing.assert_array_equal(est.predict_proba(X_typed),
-                                          ref.predict_proba(X_expected))
+            np.testing.assert_array_equal(est.predict_proba(X_typed), ref.predict_proba(X_expected))
 
 
 # ---------------------------------------------------------------------------
@@ -78,9 +96,14 @@ def test_every_real_dtype_fits_and_predicts_as_its_float64_copy(dtype, kind):
 def test_failed_fit_keeps_the_callers_parameter_objects(failure):
     random_state = np.random.RandomState(0)
     hidden_layer_sizes = [3]
-    est = MLPRegressor(hidden_layer_sizes=hidden_layer_sizes, random_state=random_state,
-                       solver="sgd", learning_rate_init=10.0, activation="identity",
-                       max_iter=50)
+    est = MLPRegressor(
+        hidden_layer_sizes=hidden_layer_sizes,
+        random_state=random_state,
+        solver="sgd",
+        learning_rate_init=10.0,
+        activation="identity",
+        max_iter=50,
+    )
     X_bad = X.copy()
     if failure == "nan in X":
         X_bad[0, 0] = np.nan
@@ -117,8 +140,13 @@ def test_shared_random_state_continues_its_sequence_after_a_failed_fit():
 def test_convergence_warning_as_error_leaves_a_fitted_model(solver, early_stopping):
     if solver == "lbfgs" and early_stopping:
         pytest.skip("early stopping is for the stochastic solvers")
-    params = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=2, random_state=0,
-                  early_stopping=early_stopping)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        solver=solver,
+        max_iter=2,
+        random_state=0,
+        early_stopping=early_stopping,
+    )
     fitted = []
     for cls in (SkClassifier, MLPClassifier):
         est = cls(**params)
@@ -152,8 +180,7 @@ def test_adam_with_an_overflowing_second_moment_matches_scikit_learn():
     for cls in (SkClassifier, MLPClassifier):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fitted.append(cls(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
-                          .fit(X_huge, y))
+            fitted.append(cls(hidden_layer_sizes=(3,), max_iter=1, random_state=0).fit(X_huge, y))
     sk, ours = fitted
     for ours_w, sk_w in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_):
         assert np.isfinite(ours_w).all()
@@ -172,8 +199,9 @@ def test_later_batches_keep_the_models_dtype(first, later, how, sparse):
     convert = sp.csr_matrix if sparse else np.asarray
     results = {}
     for cls in (SkRegressor, MLPRegressor):
-        est = cls(hidden_layer_sizes=(5,), max_iter=2, random_state=0,
-                  warm_start=how == "warm_start")
+        est = cls(
+            hidden_layer_sizes=(5,), max_iter=2, random_state=0, warm_start=how == "warm_start"
+        )
         step = est.partial_fit if how == "partial_fit" else est.fit
         quietly(lambda: step(convert(X.astype(first)), Y_REG))
         quietly(lambda: step(convert(X.astype(later)), Y_REG))
@@ -197,10 +225,18 @@ def test_installed_scikit_learn_is_in_the_tested_window():
     assert untested_scikit_learn_message(sklearn.__version__) is None
 
 
-@pytest.mark.parametrize("version, warned", [
-    ("1.8.0", False), ("1.9.1", False), ("1.9.0rc1", False), ("1.10.0", True),
-    ("1.7.2", True), ("2.0.0", True), ("1.10.dev0", True),
-])
+@pytest.mark.parametrize(
+    "version, warned",
+    [
+        ("1.8.0", False),
+        ("1.9.1", False),
+        ("1.9.0rc1", False),
+        ("1.10.0", True),
+        ("1.7.2", True),
+        ("2.0.0", True),
+        ("1.10.dev0", True),
+    ],
+)
 def test_untested_scikit_learn_releases_are_named_in_a_warning(version, warned, run_python):
     from numba_mlp._versions import untested_scikit_learn_message
 

@@ -26,10 +26,24 @@ def test_scikit_learns_mlp_tests_pass_against_numba_mlp(tmp_path):
     ported = ported.replace("from ..", "from sklearn.neural_network.")
     (tmp_path / "test_sklearn_mlp.py").write_text(ported)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "-p", "sklearn.conftest", "-W", "ignore::DeprecationWarning", "-rf",
-         "test_sklearn_mlp.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=1200,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "sklearn.conftest",
+            "-W",
+            "ignore::DeprecationWarning",
+            "-rf",
+            "test_sklearn_mlp.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     summary = result.stdout.strip().splitlines()[-1]
     passed = int(re.search(r"(\d+) passed", summary).group(1))

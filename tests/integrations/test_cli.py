@@ -20,8 +20,13 @@ DEMO_QUICK = ["demo", "--max-iter", "3", "--hidden", "8", "--repeats", "1"]
 
 
 def run_module(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "numba_mlp", *args], capture_output=True,
-                          text=True, check=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "numba_mlp", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+    )
 
 
 def test_help_lists_every_command():
@@ -52,10 +57,13 @@ def test_version_names_the_installed_distributions(capsys):
 
 
 def test_importing_the_package_loads_no_optional_dependency():
-    code = ("import sys, numba_mlp; print(sorted(m for m in ('matplotlib', 'tqdm', 'skl2onnx', "
-            "'onnxruntime', 'dask', 'distributed', 'dask_ml', 'skops') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, numba_mlp; print(sorted(m for m in ('matplotlib', 'tqdm', 'skl2onnx', "
+        "'onnxruntime', 'dask', 'distributed', 'dask_ml', 'skops') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 

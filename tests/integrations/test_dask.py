@@ -31,8 +31,16 @@ BLOCK = 50
 @pytest.fixture(scope="module")
 def client():
     """Scheduler and two single-threaded worker processes, on 127.0.0.1 only."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -40,8 +48,13 @@ def _listening_hosts():
     """Hosts of this process's listening TCP sockets."""
     import psutil
 
-    return sorted({c.laddr.ip for c in psutil.Process().net_connections(kind="tcp")
-                   if c.status == psutil.CONN_LISTEN})
+    return sorted(
+        {
+            c.laddr.ip
+            for c in psutil.Process().net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        }
+    )
 
 
 def test_cluster_listens_on_loopback_only(client):
@@ -71,14 +84,14 @@ def test_grid_search_on_the_cluster(client):
         on_dask = search().fit(X, y)
     with joblib.parallel_backend("sequential"):
         local = search().fit(X, y)
-    np.testing.assert_array_equal(on_dask.cv_results_["mean_test_score"],
-                                  local.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(
+        on_dask.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
     assert on_dask.best_params_ == local.best_params_
     # the 12 fits (4 candidates x 3 folds) ran on the workers
     workers = {task["worker"] for task in tasks.data}
     assert workers and workers <= set(client.scheduler_info()["workers"])
-    assert any(client.run(lambda: __import__("sys").modules.get("numba_mlp") is not None)
-               .values())
+    assert any(client.run(lambda: __import__("sys").modules.get("numba_mlp") is not None).values())
 
 
 def _read_block(path, start, stop):
@@ -97,8 +110,11 @@ def lazy_array(path, n_rows, n_columns, dtype):
     for start in range(0, n_rows, BLOCK):
         stop = min(start + BLOCK, n_rows)
         shape = (stop - start, n_columns) if n_columns else (stop - start,)
-        blocks.append(da.from_delayed(dask.delayed(_read_block)(str(path), start, stop),
-                                      shape=shape, dtype=dtype))
+        blocks.append(
+            da.from_delayed(
+                dask.delayed(_read_block)(str(path), start, stop), shape=shape, dtype=dtype
+            )
+        )
     return da.concatenate(blocks)
 
 
@@ -137,7 +153,7 @@ def test_incremental_partial_fit_block_by_block(client, tmp_path, kind):
     # the same as partial_fit by hand on the same blocks, in order
     by_hand = make()
     for start in range(0, n_rows, BLOCK):
-        by_hand.partial_fit(X[start:start + BLOCK], y[start:start + BLOCK], **fit_params)
+        by_hand.partial_fit(X[start : start + BLOCK], y[start : start + BLOCK], **fit_params)
     for a, b in zip(model.coefs_ + model.intercepts_, by_hand.coefs_ + by_hand.intercepts_):
         np.testing.assert_array_equal(a, b)
     # prediction is blockwise too (a block's sums may round differently from the

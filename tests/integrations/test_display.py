@@ -30,6 +30,7 @@ def fitted(**params):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             return MLPClassifier(hidden_layer_sizes=(6,), random_state=0, **params).fit(X, y)
+
     return fit
 
 
@@ -68,8 +69,7 @@ def test_validation_scores_on_a_twin_axis(data, tmp_path):
         assert display.ax_ is ax and display.figure_ is fig
         assert display.ax_validation_ is not ax
         assert display.ax_validation_.get_shared_x_axes().joined(ax, display.ax_validation_)
-        np.testing.assert_array_equal(display.validation_line_.get_ydata(),
-                                      clf.validation_scores_)
+        np.testing.assert_array_equal(display.validation_line_.get_ydata(), clf.validation_scores_)
         assert display.validation_line_.get_label() == "mlp: validation score"
         assert ax.get_yscale() == "log"
         path = tmp_path / "loss_validation.png"
@@ -84,8 +84,9 @@ def test_plot_from_numbers_and_pipelines(data):
     display.plot(loss_kwargs={"color": "k"})
     assert display.line_.get_color() == "k"
     plt.close(display.figure_)
-    pipe = make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(3,), max_iter=5,
-                                                        random_state=0))
+    pipe = make_pipeline(
+        StandardScaler(), MLPRegressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipe.fit(data[0], data[0][:, 0])

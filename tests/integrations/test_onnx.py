@@ -35,8 +35,9 @@ def fit(estimator, X, y):
 def run_onnx(model, X, **options):
     """Convert ``model`` and run it in onnxruntime; outputs by name."""
     onx = to_onnx(model, X[:1], target_opset=None, **options)
-    session = onnxruntime.InferenceSession(onx.SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     outputs = session.run(None, {session.get_inputs()[0].name: X})
     return {o.name: value for o, value in zip(session.get_outputs(), outputs)}
 
@@ -45,10 +46,18 @@ def run_onnx(model, X, **options):
 @pytest.mark.parametrize("activation", ["relu", "logistic", "tanh"])
 def test_classifier_matches_onnxruntime(X, labels, activation):
     n = X.shape[0]
-    y = {"binary": np.arange(n) % 2, "multiclass": np.arange(n) % 4,
-         "strings": np.array(["cat", "dog", "emu"])[np.arange(n) % 3]}[labels]
-    clf = fit(MLPClassifier(hidden_layer_sizes=(7, 4), activation=activation, max_iter=30,
-                            random_state=0), X, y)
+    y = {
+        "binary": np.arange(n) % 2,
+        "multiclass": np.arange(n) % 4,
+        "strings": np.array(["cat", "dog", "emu"])[np.arange(n) % 3],
+    }[labels]
+    clf = fit(
+        MLPClassifier(
+            hidden_layer_sizes=(7, 4), activation=activation, max_iter=30, random_state=0
+        ),
+        X,
+        y,
+    )
     assert clf.coefs_[0].dtype == np.float32  # float32 end to end
     out = run_onnx(clf, X, options={"zipmap": False})
     np.testing.assert_allclose(out["probabilities"], clf.predict_proba(X), atol=ATOL)
@@ -57,21 +66,33 @@ def test_classifier_matches_onnxruntime(X, labels, activation):
 
 def test_classifier_with_zipmap_and_squared_error_logistic_outputs(X):
     y = np.arange(X.shape[0]) % 3
-    clf = fit(MLPClassifier(hidden_layer_sizes=(6,), loss="squared_error",
-                            out_activation="logistic", max_iter=30, random_state=0), X, y)
+    clf = fit(
+        MLPClassifier(
+            hidden_layer_sizes=(6,),
+            loss="squared_error",
+            out_activation="logistic",
+            max_iter=30,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
     out = run_onnx(clf, X)  # default: probabilities as a list of {class: p}
     proba = np.array([[row[c] for c in clf.classes_] for row in out["output_probability"]])
     np.testing.assert_allclose(proba, clf.predict_proba(X), atol=ATOL)
     np.testing.assert_array_equal(out["output_label"], clf.predict(X))
 
 
-@pytest.mark.parametrize("params,n_outputs", [
-    (dict(), 1),
-    (dict(), 3),
-    (dict(loss="poisson"), 1),  # out_activation_ 'exp': an Exp node is appended
-    (dict(out_activation="logistic"), 1),
-    (dict(solver="lbfgs", activation="tanh"), 2),
-])
+@pytest.mark.parametrize(
+    "params,n_outputs",
+    [
+        (dict(), 1),
+        (dict(), 3),
+        (dict(loss="poisson"), 1),  # out_activation_ 'exp': an Exp node is appended
+        (dict(out_activation="logistic"), 1),
+        (dict(solver="lbfgs", activation="tanh"), 2),
+    ],
+)
 def test_regressor_matches_onnxruntime(X, params, n_outputs):
     rng = np.random.RandomState(1)
     y = np.abs(X[:, :n_outputs] @ rng.rand(n_outputs, n_outputs)) + 0.1
@@ -79,19 +100,23 @@ def test_regressor_matches_onnxruntime(X, params, n_outputs):
         y = y / (y.max() + 1)
     if n_outputs == 1:
         y = y.ravel()
-    reg = fit(MLPRegressor(hidden_layer_sizes=(8,), max_iter=40, random_state=0, **params),
-              X, y)
+    reg = fit(MLPRegressor(hidden_layer_sizes=(8,), max_iter=40, random_state=0, **params), X, y)
     (prediction,) = run_onnx(reg, X).values()
     assert prediction.shape == (X.shape[0], n_outputs)
-    np.testing.assert_allclose(prediction.reshape(reg.predict(X).shape), reg.predict(X),
-                               atol=ATOL, rtol=1e-5)
+    np.testing.assert_allclose(
+        prediction.reshape(reg.predict(X).shape), reg.predict(X), atol=ATOL, rtol=1e-5
+    )
 
 
 def test_pipeline_with_a_scaler_converts(X):
     y = np.arange(X.shape[0]) % 3
-    pipe = fit(make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(5,),
-                                                             max_iter=30, random_state=0)),
-               X * 10 + 3, y)
+    pipe = fit(
+        make_pipeline(
+            StandardScaler(), MLPClassifier(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+        ),
+        X * 10 + 3,
+        y,
+    )
     out = run_onnx(pipe, X * 10 + 3, options={"zipmap": False})
     np.testing.assert_allclose(out["probabilities"], pipe.predict_proba(X * 10 + 3), atol=ATOL)
 
@@ -99,8 +124,11 @@ def test_pipeline_with_a_scaler_converts(X):
 def test_classifier_with_exp_outputs_is_refused(X):
     y = np.arange(X.shape[0]) % 2
     # fit refuses out_activation='exp' for a classifier; an edited model may still have it
-    clf = fit(MLPClassifier(hidden_layer_sizes=(3,), loss="squared_error",
-                            max_iter=3, random_state=0), X, y)
+    clf = fit(
+        MLPClassifier(hidden_layer_sizes=(3,), loss="squared_error", max_iter=3, random_state=0),
+        X,
+        y,
+    )
     clf.out_activation_ = "exp"
     with pytest.raises(ValueError, match="out_activation='exp' is not supported"):
         to_onnx(clf, X[:1])

@@ -43,13 +43,14 @@ def skops_round_trip(estimator):
     return sio.loads(data, trusted=SKOPS_TRUSTED_TYPES)
 
 
-ROUND_TRIPS = {"pickle": pickle_round_trip, "joblib": joblib_round_trip,
-               "skops": skops_round_trip}
+ROUND_TRIPS = {"pickle": pickle_round_trip, "joblib": joblib_round_trip, "skops": skops_round_trip}
 
 MODELS = {
     "classifier-adam": (MLPClassifier, dict(max_iter=20)),
-    "classifier-sgd-early-stopping": (MLPClassifier, dict(solver="sgd", early_stopping=True,
-                                                          max_iter=20)),
+    "classifier-sgd-early-stopping": (
+        MLPClassifier,
+        dict(solver="sgd", early_stopping=True, max_iter=20),
+    ),
     "regressor-lbfgs": (MLPRegressor, dict(solver="lbfgs", max_iter=20)),
     "regressor-float32": (MLPRegressor, dict(max_iter=20)),
 }
@@ -75,8 +76,9 @@ def test_round_trip_predicts_identically(data, how, model):
     np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
     if hasattr(estimator, "predict_proba"):
         np.testing.assert_array_equal(loaded.predict_proba(X), estimator.predict_proba(X))
-    for saved, original in zip(loaded.coefs_ + loaded.intercepts_,
-                               estimator.coefs_ + estimator.intercepts_):
+    for saved, original in zip(
+        loaded.coefs_ + loaded.intercepts_, estimator.coefs_ + estimator.intercepts_
+    ):
         assert saved.dtype == original.dtype
         np.testing.assert_array_equal(saved, original)
     assert loaded.get_params() == estimator.get_params()
@@ -87,8 +89,9 @@ def test_round_trip_predicts_identically(data, how, model):
 def test_saved_between_partial_fits_then_trained_further(data, how, solver):
     """Optimiser state (Adam moments, SGD velocities) and the random stream survive."""
     X, y = data
-    never_saved = MLPClassifier(hidden_layer_sizes=(6,), solver=solver,
-                                random_state=np.random.RandomState(0))
+    never_saved = MLPClassifier(
+        hidden_layer_sizes=(6,), solver=solver, random_state=np.random.RandomState(0)
+    )
     never_saved.partial_fit(X[:45], y[:45], classes=[0, 1, 2])
     never_saved.partial_fit(X[45:], y[45:])
     loaded = ROUND_TRIPS[how](never_saved)
@@ -96,8 +99,9 @@ def test_saved_between_partial_fits_then_trained_further(data, how, solver):
         for _ in range(3):
             estimator.partial_fit(X, y)
     assert loaded.t_ == never_saved.t_ == 90 * 4
-    for a, b in zip(loaded.coefs_ + loaded.intercepts_,
-                    never_saved.coefs_ + never_saved.intercepts_):
+    for a, b in zip(
+        loaded.coefs_ + loaded.intercepts_, never_saved.coefs_ + never_saved.intercepts_
+    ):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(loaded.predict_proba(X), never_saved.predict_proba(X))
 
@@ -154,10 +158,20 @@ def test_unpickling_in_a_fresh_process_compiles_nothing(tmp_path):
     no dispatcher reports a cache miss (a miss is a compilation)."""
     env = dict(os.environ)  # the same NUMBA_CACHE_DIR (or none: beside the kernels)
     path = tmp_path / "model.pkl"
-    subprocess.run([sys.executable, "-c", textwrap.dedent(WRITER), str(path)], env=env,
-                   check=True, capture_output=True, text=True)
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(READER), str(path)],
-                            env=env, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(WRITER), str(path)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(READER), str(path)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["same"]
     compiled = {name: n for name, n in report["misses"].items() if n}

@@ -33,10 +33,12 @@ def printed(capsys, make, fit):
 
 CASES = {
     "adam": dict(max_iter=8),
-    "sgd-early-stopping": dict(solver="sgd", early_stopping=True, max_iter=30,
-                               n_iter_no_change=2, tol=0.5),
-    "sgd-no-improvement": dict(solver="sgd", learning_rate="adaptive", max_iter=40,
-                               n_iter_no_change=2, tol=0.1),
+    "sgd-early-stopping": dict(
+        solver="sgd", early_stopping=True, max_iter=30, n_iter_no_change=2, tol=0.5
+    ),
+    "sgd-no-improvement": dict(
+        solver="sgd", learning_rate="adaptive", max_iter=40, n_iter_no_change=2, tol=0.1
+    ),
 }
 
 
@@ -46,8 +48,7 @@ def test_verbose_1_prints_scikit_learns_lines(data, capsys, case, verbose):
     X, y = data
     params = dict(hidden_layer_sizes=(5,), random_state=0, verbose=verbose, **CASES[case])
     ours, out, _ = printed(capsys, lambda: MLPClassifier(**params), lambda e: e.fit(X, y))
-    _, expected, _ = printed(capsys, lambda: SklearnMLPClassifier(**params),
-                             lambda e: e.fit(X, y))
+    _, expected, _ = printed(capsys, lambda: SklearnMLPClassifier(**params), lambda e: e.fit(X, y))
     assert out == expected
     assert out.count("Iteration ") == ours.n_iter_ >= 2
     if params.get("early_stopping"):
@@ -72,8 +73,14 @@ def test_verbose_2_shows_a_tqdm_bar_with_loss_and_validation_score(data, capsys)
     X, y = data
     clf, out, err = printed(
         capsys,
-        lambda: MLPClassifier(hidden_layer_sizes=(5,), random_state=0, verbose=2,
-                              early_stopping=True, max_iter=12, n_iter_no_change=50),
+        lambda: MLPClassifier(
+            hidden_layer_sizes=(5,),
+            random_state=0,
+            verbose=2,
+            early_stopping=True,
+            max_iter=12,
+            n_iter_no_change=50,
+        ),
         lambda e: e.fit(X, y),
     )
     assert "Iteration" not in out and "Validation score" not in out
@@ -92,8 +99,15 @@ def test_verbose_2_bar_stops_where_training_stops(data, capsys):
     X, y = data
     clf, out, err = printed(
         capsys,
-        lambda: MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", random_state=0,
-                             verbose=3, max_iter=200, n_iter_no_change=2, tol=10.0),
+        lambda: MLPRegressor(
+            hidden_layer_sizes=(5,),
+            solver="sgd",
+            random_state=0,
+            verbose=3,
+            max_iter=200,
+            n_iter_no_change=2,
+            tol=10.0,
+        ),
         lambda e: e.fit(X, X[:, 0]),
     )
     assert clf.n_iter_ < 200
@@ -107,8 +121,7 @@ def test_verbose_2_without_tqdm_falls_back_to_the_lines(data, capsys, monkeypatc
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import tqdm.auto fails
     params = dict(hidden_layer_sizes=(5,), random_state=0, verbose=2, max_iter=6)
     _, out, err = printed(capsys, lambda: MLPClassifier(**params), lambda e: e.fit(X, y))
-    _, expected, _ = printed(capsys, lambda: SklearnMLPClassifier(**params),
-                             lambda e: e.fit(X, y))
+    _, expected, _ = printed(capsys, lambda: SklearnMLPClassifier(**params), lambda e: e.fit(X, y))
     assert out == expected and out.count("Iteration") == 6
     assert "%|" not in err
 
@@ -116,7 +129,8 @@ def test_verbose_2_without_tqdm_falls_back_to_the_lines(data, capsys, monkeypatc
 def test_verbose_2_partial_fit_prints_lines_not_a_bar(data, capsys):
     X, y = data
     _, out, err = printed(
-        capsys, lambda: MLPClassifier(hidden_layer_sizes=(5,), verbose=2, random_state=0),
+        capsys,
+        lambda: MLPClassifier(hidden_layer_sizes=(5,), verbose=2, random_state=0),
         lambda e: e.partial_fit(X, y, classes=[0, 1]),
     )
     assert out.startswith("Iteration 1, loss = ") and "%|" not in err
@@ -137,12 +151,18 @@ def test_verbose_2_messages_land_on_their_own_lines():
                      max_iter=200, n_iter_no_change=2, tol=10.0).fit(X, X[:, 0])
     """
     import textwrap
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            timeout=300)
+
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout
     lines = re.split(r"[\r\n]", result.stdout)
-    message = ("Training loss did not improve more than tol=10.000000 for 2 consecutive "
-               "epochs. Stopping.")
+    message = (
+        "Training loss did not improve more than tol=10.000000 for 2 consecutive epochs. Stopping."
+    )
     assert message in lines, result.stdout
     assert any(line.startswith("MLPRegressor:") and "epoch" in line for line in lines)

@@ -2,7 +2,6 @@
 meta-estimators and set_output. (Threads training at once, and the kernels
 releasing the GIL that allows it: tests/runtime/test_concurrency.py.)"""
 
-
 import joblib
 import numpy as np
 import pandas as pd
@@ -35,8 +34,9 @@ SMALL = dict(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(n_samples=240, n_features=8, n_informative=5, n_classes=3,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=240, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
     return X * 5 + 2, y
 
 
@@ -44,13 +44,15 @@ def data():
 def frame():
     rng = np.random.RandomState(0)
     n = 200
-    df = pd.DataFrame({
-        "weight": rng.normal(150, 20, n),
-        "height": rng.normal(68, 4, n),
-        "city": rng.choice(["Aarhus", "Oslo", "Lund"], n),
-        "smoker": rng.choice(["yes", "no"], n),
-    })
-    y = ((df["weight"] - 150) / 20 + (df["city"] == "Oslo") + rng.normal(0, 0.3, n) > 0.5)
+    df = pd.DataFrame(
+        {
+            "weight": rng.normal(150, 20, n),
+            "height": rng.normal(68, 4, n),
+            "city": rng.choice(["Aarhus", "Oslo", "Lund"], n),
+            "smoker": rng.choice(["yes", "no"], n),
+        }
+    )
+    y = (df["weight"] - 150) / 20 + (df["city"] == "Oslo") + rng.normal(0, 0.3, n) > 0.5
     return df, y.astype(int).to_numpy()
 
 
@@ -71,11 +73,16 @@ def test_pipeline_with_standard_scaler(data):
 
 def test_column_transformer_on_a_pandas_frame(frame):
     df, y = frame
-    preprocess = ColumnTransformer([
-        ("numbers", StandardScaler(), make_column_selector(dtype_include="number")),
-        ("categories", OneHotEncoder(sparse_output=False),
-         make_column_selector(dtype_exclude="number")),
-    ])
+    preprocess = ColumnTransformer(
+        [
+            ("numbers", StandardScaler(), make_column_selector(dtype_include="number")),
+            (
+                "categories",
+                OneHotEncoder(sparse_output=False),
+                make_column_selector(dtype_exclude="number"),
+            ),
+        ]
+    )
     model = make_pipeline(preprocess, MLPClassifier(**{**SMALL, "learning_rate_init": 0.05}))
     model.fit(df, y)
     assert model.score(df, y) > 0.8
@@ -86,10 +93,12 @@ def test_column_transformer_on_a_pandas_frame(frame):
 
 def test_set_output_pandas_passes_feature_names_to_the_mlp(frame):
     df, y = frame
-    preprocess = ColumnTransformer([
-        ("numbers", StandardScaler(), ["weight", "height"]),
-        ("categories", OneHotEncoder(sparse_output=False), ["city", "smoker"]),
-    ])
+    preprocess = ColumnTransformer(
+        [
+            ("numbers", StandardScaler(), ["weight", "height"]),
+            ("categories", OneHotEncoder(sparse_output=False), ["city", "smoker"]),
+        ]
+    )
     model = make_pipeline(preprocess, MLPClassifier(**SMALL)).set_output(transform="pandas")
     model.fit(df, y)
     transformed = model[:-1].transform(df)
@@ -115,10 +124,10 @@ def test_grid_search_in_parallel_matches_serial_and_scikit_learn(data, backend):
     X, y = data
     serial = GridSearchCV(MLPClassifier(max_iter=30, random_state=0), GRID, cv=3).fit(X, y)
     with joblib.parallel_backend(backend):
-        parallel = GridSearchCV(MLPClassifier(max_iter=30, random_state=0), GRID, cv=3,
-                                n_jobs=2).fit(X, y)
-    sklearn = GridSearchCV(SklearnMLPClassifier(max_iter=30, random_state=0), GRID,
-                           cv=3).fit(X, y)
+        parallel = GridSearchCV(
+            MLPClassifier(max_iter=30, random_state=0), GRID, cv=3, n_jobs=2
+        ).fit(X, y)
+    sklearn = GridSearchCV(SklearnMLPClassifier(max_iter=30, random_state=0), GRID, cv=3).fit(X, y)
     np.testing.assert_array_equal(search_scores(parallel), search_scores(serial))
     np.testing.assert_allclose(search_scores(parallel), search_scores(sklearn), atol=1e-12)
     assert parallel.best_params_ == sklearn.best_params_
@@ -131,8 +140,9 @@ def test_randomized_search_in_parallel(data, backend):
     distributions = {"alpha": [1e-5, 1e-3, 1e-1, 1.0], "learning_rate_init": [1e-3, 1e-2]}
 
     def search(n_jobs):
-        return RandomizedSearchCV(MLPClassifier(**SMALL), distributions, n_iter=4, cv=3,
-                                  random_state=0, n_jobs=n_jobs).fit(X, y)
+        return RandomizedSearchCV(
+            MLPClassifier(**SMALL), distributions, n_iter=4, cv=3, random_state=0, n_jobs=n_jobs
+        ).fit(X, y)
 
     with joblib.parallel_backend(backend):
         parallel = search(2)
@@ -142,8 +152,9 @@ def test_randomized_search_in_parallel(data, backend):
 @pytest.mark.parametrize("backend", ["loky", "threading"])
 def test_cross_validate_in_parallel(data, backend):
     X, y = data
-    model = make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(8,), max_iter=30,
-                                                         random_state=0))
+    model = make_pipeline(
+        StandardScaler(), MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    )
     target = X[:, 0] * 0.3 - X[:, 1] * 0.1
     with joblib.parallel_backend(backend):
         parallel = cross_validate(model, X, target, cv=4, n_jobs=2, return_estimator=True)
@@ -154,8 +165,14 @@ def test_cross_validate_in_parallel(data, backend):
 
 def test_halving_grid_search(data):
     X, y = data
-    search = HalvingGridSearchCV(MLPClassifier(max_iter=30, random_state=0), GRID, cv=3,
-                                 factor=2, min_resources=60, random_state=0).fit(X, y)
+    search = HalvingGridSearchCV(
+        MLPClassifier(max_iter=30, random_state=0),
+        GRID,
+        cv=3,
+        factor=2,
+        min_resources=60,
+        random_state=0,
+    ).fit(X, y)
     assert search.n_iterations_ >= 2
     assert isinstance(search.best_estimator_, MLPClassifier)
     assert search.best_estimator_.n_features_in_ == X.shape[1]
@@ -166,21 +183,26 @@ def test_halving_grid_search(data):
 
 def test_calibrated_classifier(data):
     X, y = data
-    calibrated = CalibratedClassifierCV(make_pipeline(StandardScaler(), MLPClassifier(**SMALL)),
-                                        cv=3).fit(X, y)
+    calibrated = CalibratedClassifierCV(
+        make_pipeline(StandardScaler(), MLPClassifier(**SMALL)), cv=3
+    ).fit(X, y)
     proba = calibrated.predict_proba(X)
     assert proba.shape == (X.shape[0], 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    assert all(isinstance(c.estimator[-1], MLPClassifier)
-               for c in calibrated.calibrated_classifiers_)
+    assert all(
+        isinstance(c.estimator[-1], MLPClassifier) for c in calibrated.calibrated_classifiers_
+    )
 
 
 def test_voting_classifier(data):
     X, y = data
     voting = VotingClassifier(
-        [("mlp", make_pipeline(StandardScaler(), MLPClassifier(**SMALL))),
-         ("logistic", make_pipeline(StandardScaler(), LogisticRegression()))],
-        voting="soft", n_jobs=2,
+        [
+            ("mlp", make_pipeline(StandardScaler(), MLPClassifier(**SMALL))),
+            ("logistic", make_pipeline(StandardScaler(), LogisticRegression())),
+        ],
+        voting="soft",
+        n_jobs=2,
     ).fit(X, y)
     mlp_proba = voting.named_estimators_["mlp"].predict_proba(X)
     logistic_proba = voting.named_estimators_["logistic"].predict_proba(X)
@@ -189,8 +211,11 @@ def test_voting_classifier(data):
 
 def test_clone(data):
     X, y = data
-    fitted = MLPClassifier(hidden_layer_sizes=(5, 3), out_activation="softmax",
-                           random_state=0).set_params(max_iter=7).fit(X, y)
+    fitted = (
+        MLPClassifier(hidden_layer_sizes=(5, 3), out_activation="softmax", random_state=0)
+        .set_params(max_iter=7)
+        .fit(X, y)
+    )
     copy = clone(fitted)
     assert copy.get_params() == fitted.get_params()
     assert not hasattr(copy, "coefs_")

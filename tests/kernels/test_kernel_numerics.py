@@ -74,15 +74,25 @@ def _assert_finite_and_as_reference(problem, params):
     assert np.isfinite(value) and np.isfinite(grads).all()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         expected_loss, coef_grads, intercept_grads = ref.loss_and_gradient(
-            problem["X"], problem["y"], problem["sw"], coefs, intercepts, hidden, output,
-            loss, problem["alpha"])
+            problem["X"],
+            problem["y"],
+            problem["sw"],
+            coefs,
+            intercepts,
+            hidden,
+            output,
+            loss,
+            problem["alpha"],
+        )
     np.testing.assert_allclose(value, expected_loss, rtol=1e-10)
     assert_close(grads, ref.pack(coef_grads, intercept_grads), rtol=1e-10)
 
 
-@pytest.mark.parametrize("hidden,output,loss",
-                         [c for c in BOUNDED if c[0] in ("identity", "relu")],
-                         ids=["-".join(c) for c in BOUNDED if c[0] in ("identity", "relu")])
+@pytest.mark.parametrize(
+    "hidden,output,loss",
+    [c for c in BOUNDED if c[0] in ("identity", "relu")],
+    ids=["-".join(c) for c in BOUNDED if c[0] in ("identity", "relu")],
+)
 def test_net_inputs_of_1e300_from_huge_inputs(hidden, output, loss):
     # X ~ 1e300 and weights O(1): hidden (identity/relu) activations and the
     # output net inputs reach ~1e300, the outputs saturate, nothing overflows
@@ -97,8 +107,9 @@ def test_net_inputs_of_1e300_from_huge_inputs(hidden, output, loss):
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_saturated_hidden_nodes_stay_finite(hidden, sign):
     # hidden net inputs of +-1e300: tanh -> +-1, logistic -> 0 or 1 (no exp overflow)
-    problem, params = make_problem(hidden, "identity", "squared_error", seed=2,
-                                   units=[3, 4, 2], n=5)
+    problem, params = make_problem(
+        hidden, "identity", "squared_error", seed=2, units=[3, 4, 2], n=5
+    )
     problem["X"] = sign * 1e300 * np.sign(problem["X"])
     value, grads = kernel_loss_grad(problem, params)
     assert np.isfinite(value) and np.isfinite(grads).all()
@@ -109,8 +120,9 @@ def test_saturated_hidden_nodes_stay_finite(hidden, sign):
 def test_log_loss_of_certain_wrong_prediction_is_clipped_not_infinite():
     # logistic output exactly 1.0 for a target 0: -log(eps), finite
     problem, _ = _huge_problem("tanh", "logistic", "log_loss", 1e150, seed=3)
-    problem["y"][:] = 1.0 - (kernel_predict(problem, ref.pack(problem["coefs"],
-                                                                problem["intercepts"])) > 0.5)
+    problem["y"][:] = 1.0 - (
+        kernel_predict(problem, ref.pack(problem["coefs"], problem["intercepts"])) > 0.5
+    )
     params = ref.pack(problem["coefs"], problem["intercepts"])
     value, grads = kernel_loss_grad(problem, params)
     eps = np.finfo(np.float64).eps
@@ -129,14 +141,16 @@ def test_poisson_loss_with_underflowing_exp_output_is_finite():
     assert np.isfinite(value) and np.isfinite(grads).all()
 
     # the same loss written from the net inputs in NumPy
-    hidden = ref.forward(problem["X"], problem["coefs"], problem["intercepts"], "logistic",
-                         "exp")[-2]
+    hidden = ref.forward(problem["X"], problem["coefs"], problem["intercepts"], "logistic", "exp")[
+        -2
+    ]
     net = hidden @ problem["coefs"][-1] + problem["intercepts"][-1]
     assert (np.exp(net) == 0.0).all()
     y, sw = problem["y"], problem["sw"]
-    per_sample = (np.where(y > 0, y * (np.log(np.where(y > 0, y, 1.0)) - net), 0.0)
-                  + np.exp(net) - y).sum(axis=1)
-    squared = sum((c ** 2).sum() for c in problem["coefs"])
+    per_sample = (
+        np.where(y > 0, y * (np.log(np.where(y > 0, y, 1.0)) - net), 0.0) + np.exp(net) - y
+    ).sum(axis=1)
+    squared = sum((c**2).sum() for c in problem["coefs"])
     expected = (sw @ per_sample + 0.5 * problem["alpha"] * squared) / sw.sum()
     np.testing.assert_allclose(value, expected, rtol=1e-12)
 
@@ -150,12 +164,29 @@ def test_poisson_loss_with_underflowing_exp_output_is_finite():
 # NaNs, the same infinities (with their signs), and finite values equal to
 # the rounding that reassociation may change.
 
-EDGES = np.array([0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300, 1.0, -1.0, 0.5,
-                  1e300, -1e300, np.finfo(np.float64).max, -np.finfo(np.float64).max,
-                  np.inf, -np.inf, np.nan])
+EDGES = np.array(
+    [
+        0.0,
+        -0.0,
+        5e-324,
+        -5e-324,
+        1e-300,
+        -1e-300,
+        1.0,
+        -1.0,
+        0.5,
+        1e300,
+        -1e300,
+        np.finfo(np.float64).max,
+        -np.finfo(np.float64).max,
+        np.inf,
+        -np.inf,
+        np.nan,
+    ]
+)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ieee(kernel):
     """``kernel``'s Python source compiled with IEEE semantics (no fastmath)."""
     from numba import njit
@@ -213,32 +244,72 @@ def test_fastmath_keeps_ieee_results_of_array_kernels():
 
     a, b = _edge_pairs()
     for kernel, run in [
-        (activations.softmax_row, lambda k: [k(row) or row for row in
-                                             [np.array([x, y, 0.0]) for x, y in zip(a, b)]]),
-        (backward.finish_gradient, lambda k: [
-            (k(w.reshape(16, 16), g.reshape(16, 16), bias, alpha, weight), g, bias)[1:]
-            for alpha in (0.0, 1e-4) for weight in (1.0, 5e-324, 1e300, np.inf)
-            for w, g, bias in [(a.copy(), b.copy(), EDGES.copy())]]),
-        (optimizers.sgd_step, lambda k: [
-            (k(p, g, v, 0, p.shape[0], alpha, weight, lr, 0.9, nesterov), p, v)[1:]
-            for alpha in (0.0, 1e-4) for weight in (1.0, 1e300) for lr in (0.1, 1e300)
-            for nesterov in (False, True)
-            for p, g, v in [(a.copy(), b.copy(), np.flip(a).copy())]]),
-        (optimizers.adam_step, lambda k: [
-            (k(p, g, m, v, 0, p.shape[0], alpha, weight, 1e-3, 0.9, 0.999, 1e-8, (0.1, 1e-3)),
-             p, m, v)[1:]
-            for alpha in (0.0, 1e-4) for weight in (1.0, 1e300)
-            for p, g, m, v in [(a.copy(), b.copy(), np.flip(b).copy(), np.abs(a))]]),
+        (
+            activations.softmax_row,
+            lambda k: [k(row) or row for row in [np.array([x, y, 0.0]) for x, y in zip(a, b)]],
+        ),
+        (
+            backward.finish_gradient,
+            lambda k: [
+                (k(w.reshape(16, 16), g.reshape(16, 16), bias, alpha, weight), g, bias)[1:]
+                for alpha in (0.0, 1e-4)
+                for weight in (1.0, 5e-324, 1e300, np.inf)
+                for w, g, bias in [(a.copy(), b.copy(), EDGES.copy())]
+            ],
+        ),
+        (
+            optimizers.sgd_step,
+            lambda k: [
+                (k(p, g, v, 0, p.shape[0], alpha, weight, lr, 0.9, nesterov), p, v)[1:]
+                for alpha in (0.0, 1e-4)
+                for weight in (1.0, 1e300)
+                for lr in (0.1, 1e300)
+                for nesterov in (False, True)
+                for p, g, v in [(a.copy(), b.copy(), np.flip(a).copy())]
+            ],
+        ),
+        (
+            optimizers.adam_step,
+            lambda k: [
+                (
+                    k(
+                        p,
+                        g,
+                        m,
+                        v,
+                        0,
+                        p.shape[0],
+                        alpha,
+                        weight,
+                        1e-3,
+                        0.9,
+                        0.999,
+                        1e-8,
+                        (0.1, 1e-3),
+                    ),
+                    p,
+                    m,
+                    v,
+                )[1:]
+                for alpha in (0.0, 1e-4)
+                for weight in (1.0, 1e300)
+                for p, g, m, v in [(a.copy(), b.copy(), np.flip(b).copy(), np.abs(a))]
+            ],
+        ),
     ]:
         _assert_same_ieee_results(_flat(run(kernel)), _flat(run(_ieee(kernel))))
 
-    for loss, output in [(codes.SQUARED_ERROR, codes.IDENTITY), (codes.LOG_LOSS, codes.LOGISTIC),
-                         (codes.LOG_LOSS, codes.SOFTMAX), (codes.POISSON, codes.EXP),
-                         (codes.POISSON, codes.LOGISTIC)]:
-        rows = [(np.array([x, y]), np.array([y, x]), np.abs(np.array([y, 1.0])))
-                for x, y in zip(a, b)]
+    for loss, output in [
+        (codes.SQUARED_ERROR, codes.IDENTITY),
+        (codes.LOG_LOSS, codes.LOGISTIC),
+        (codes.LOG_LOSS, codes.SOFTMAX),
+        (codes.POISSON, codes.EXP),
+        (codes.POISSON, codes.LOGISTIC),
+    ]:
+        rows = [
+            (np.array([x, y]), np.array([y, x]), np.abs(np.array([y, 1.0]))) for x, y in zip(a, b)
+        ]
         eps = float(np.finfo(np.float64).eps)
         fast = [losses.sample_loss(loss, output, act, net, t, eps) for act, net, t in rows]
-        exact = [_ieee(losses.sample_loss)(loss, output, act, net, t, eps)
-                 for act, net, t in rows]
+        exact = [_ieee(losses.sample_loss)(loss, output, act, net, t, eps) for act, net, t in rows]
         _assert_same_ieee_results(fast, exact)

@@ -23,6 +23,8 @@ import numpy as np
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from numba_mlp import kernels
+
 import reference as ref
 from helpers import (
     PROPERTY_SETTINGS,
@@ -37,7 +39,6 @@ from helpers import (
     reference_epoch,
     sparse_data,
 )
-from numba_mlp import kernels
 
 # ---------------------------------------------------------------------------
 # strategies
@@ -63,10 +64,18 @@ def problems(draw, dtypes=(np.float64, np.float32)):
     sw = rng.uniform(0.5, 2.0, n_samples) if draw(st.booleans()) else np.ones(n_samples)
     coefs, intercepts = ref.random_parameters(units, rng)
     alpha = draw(st.sampled_from([0.0, 1e-4, 0.1]))
-    problem = dict(X=X.astype(dtype), y=y.astype(dtype), sw=sw.astype(dtype), units=units,
-                   hidden=hidden, output=output, loss=loss, alpha=alpha,
-                   coefs=[c.astype(dtype) for c in coefs],
-                   intercepts=[b.astype(dtype) for b in intercepts])
+    problem = dict(
+        X=X.astype(dtype),
+        y=y.astype(dtype),
+        sw=sw.astype(dtype),
+        units=units,
+        hidden=hidden,
+        output=output,
+        loss=loss,
+        alpha=alpha,
+        coefs=[c.astype(dtype) for c in coefs],
+        intercepts=[b.astype(dtype) for b in intercepts],
+    )
     return problem, draw(st.booleans())  # (problem, sparse input?)
 
 
@@ -93,11 +102,19 @@ def _reference64(problem):
     coefs = [c.astype(np.float64) for c in problem["coefs"]]
     intercepts = [b.astype(np.float64) for b in problem["intercepts"]]
     value, cg, ig = ref.loss_and_gradient(
-        problem["X"].astype(np.float64), problem["y"].astype(np.float64),
-        problem["sw"].astype(np.float64), coefs, intercepts, problem["hidden"],
-        problem["output"], problem["loss"], problem["alpha"])
-    out = ref.forward(problem["X"].astype(np.float64), coefs, intercepts,
-                      problem["hidden"], problem["output"])[-1]
+        problem["X"].astype(np.float64),
+        problem["y"].astype(np.float64),
+        problem["sw"].astype(np.float64),
+        coefs,
+        intercepts,
+        problem["hidden"],
+        problem["output"],
+        problem["loss"],
+        problem["alpha"],
+    )
+    out = ref.forward(
+        problem["X"].astype(np.float64), coefs, intercepts, problem["hidden"], problem["output"]
+    )[-1]
     return out, value, ref.pack(cg, ig)
 
 
@@ -154,13 +171,18 @@ def test_optimiser_epoch_matches_the_reference(drawn, data, optimizer):
     step = np.zeros(1, dtype=np.int64)
     state = dict(v=np.zeros_like(params), m=np.zeros_like(params), t=0)
     with np.errstate(all="ignore"):
-        expected, expected_sum = reference_epoch(problem, params, order, batch_size,
-                                                 optimizer, state, settings_)
+        expected, expected_sum = reference_epoch(
+            problem, params, order, batch_size, optimizer, state, settings_
+        )
     assume(np.isfinite(expected).all() and np.isfinite(expected_sum))  # no divergence
     accumulated = kernels.train_epoch(
         sparse_data(problem["X"]) if sparse else dense_data(problem["X"]),
-        make_net(units, problem["hidden"], problem["output"]), problem_bundle(problem),
-        order, batch_size, params, np.empty_like(params),
+        make_net(units, problem["hidden"], problem["output"]),
+        problem_bundle(problem),
+        order,
+        batch_size,
+        params,
+        np.empty_like(params),
         make_work(units, batch_size, np.float64),
         optimizer_bundle(optimizer, m1, m2, step, settings_),
     )

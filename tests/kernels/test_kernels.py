@@ -9,6 +9,8 @@ the optimiser formulas of scikit-learn (written out in ``helpers.py``, beside
 import numpy as np
 import pytest
 
+from numba_mlp import kernels
+
 import reference as ref
 from helpers import (
     N_SAMPLES,
@@ -25,7 +27,6 @@ from helpers import (
     reference_loss_grad,
     sparse_data,
 )
-from numba_mlp import kernels
 
 COMBO_IDS = ["-".join(c) for c in ref.COMBINATIONS]
 
@@ -66,8 +67,9 @@ def test_chunk_size_does_not_matter(max_rows):
     else:  # a buffer too small is refused, not overrun
         with pytest.raises(ValueError):
             kernel_loss_grad(problem, params, max_rows=max_rows)
-    expected_out = ref.forward(problem["X"], problem["coefs"], problem["intercepts"],
-                               "tanh", "softmax")[-1]
+    expected_out = ref.forward(
+        problem["X"], problem["coefs"], problem["intercepts"], "tanh", "softmax"
+    )[-1]
     assert_close(kernel_predict(problem, params, max_rows=max_rows), expected_out, 1e-12)
 
 
@@ -154,8 +156,11 @@ def test_gradient_matches_finite_differences(hidden, output, loss):
 
 @pytest.mark.parametrize(
     "hidden,output,loss",
-    [("relu", "softmax", "log_loss"), ("tanh", "identity", "squared_error"),
-     ("logistic", "exp", "poisson")],
+    [
+        ("relu", "softmax", "log_loss"),
+        ("tanh", "identity", "squared_error"),
+        ("logistic", "exp", "poisson"),
+    ],
 )
 def test_sparse_equals_dense(hidden, output, loss):
     problem, params = make_problem(hidden, output, loss, seed=2)
@@ -165,8 +170,12 @@ def test_sparse_equals_dense(hidden, output, loss):
     assert 0 < np.count_nonzero(X) < X.size
     sparse = sparse_data(X)
 
-    np.testing.assert_allclose(kernel_predict(problem, params, data=sparse),
-                               kernel_predict(problem, params), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        kernel_predict(problem, params, data=sparse),
+        kernel_predict(problem, params),
+        rtol=1e-13,
+        atol=1e-15,
+    )
     dense_loss, dense_grad = kernel_loss_grad(problem, params)
     sparse_loss, sparse_grad = kernel_loss_grad(problem, params, data=sparse)
     np.testing.assert_allclose(sparse_loss, dense_loss, rtol=1e-13)
@@ -185,8 +194,12 @@ def test_sparse_equals_dense(hidden, output, loss):
 
 @pytest.mark.parametrize(
     "hidden,output,loss",
-    [("relu", "softmax", "log_loss"), ("logistic", "logistic", "log_loss"),
-     ("tanh", "exp", "poisson"), ("identity", "identity", "squared_error")],
+    [
+        ("relu", "softmax", "log_loss"),
+        ("logistic", "logistic", "log_loss"),
+        ("tanh", "exp", "poisson"),
+        ("identity", "identity", "squared_error"),
+    ],
 )
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_float32_stays_float32_and_agrees_with_float64(hidden, output, loss, sparse):
@@ -238,12 +251,19 @@ def test_train_epoch_matches_reference_optimiser(optimizer, nesterov, hidden, ou
     # Two epochs, so the second starts from non-zero velocities / moments.
     for _ in range(2):
         accumulated = kernels.train_epoch(
-            dense_data(problem["X"]), make_net(units, hidden, output), problem_bundle(problem),
-            order, batch_size, params, grads, make_work(units, batch_size, np.float64),
+            dense_data(problem["X"]),
+            make_net(units, hidden, output),
+            problem_bundle(problem),
+            order,
+            batch_size,
+            params,
+            grads,
+            make_work(units, batch_size, np.float64),
             optimizer_bundle(optimizer, m1, m2, step, settings),
         )
         expected, expected_accumulated = reference_epoch(
-            problem, expected, order, batch_size, optimizer, state, settings)
+            problem, expected, order, batch_size, optimizer, state, settings
+        )
         np.testing.assert_allclose(accumulated, expected_accumulated, rtol=1e-10)
         assert_close(params, expected, rtol=1e-10)
 
@@ -265,10 +285,20 @@ def test_train_epoch_plain_sgd_is_one_gradient_step():
     expected = params - 0.1 * expected_grad
     zeros = np.zeros_like(params)
     kernels.train_epoch(
-        dense_data(problem["X"]), make_net(units, "logistic", "logistic"),
-        problem_bundle(problem), np.arange(n, dtype=np.int64), n, params,
-        np.empty_like(params), make_work(units, n, np.float64),
-        optimizer_bundle("sgd", zeros, zeros.copy(), np.zeros(1, dtype=np.int64),
-                         (0.1, 0.0, False, 0.9, 0.999, 1e-8)),
+        dense_data(problem["X"]),
+        make_net(units, "logistic", "logistic"),
+        problem_bundle(problem),
+        np.arange(n, dtype=np.int64),
+        n,
+        params,
+        np.empty_like(params),
+        make_work(units, n, np.float64),
+        optimizer_bundle(
+            "sgd",
+            zeros,
+            zeros.copy(),
+            np.zeros(1, dtype=np.int64),
+            (0.1, 0.0, False, 0.9, 0.999, 1e-8),
+        ),
     )
     assert_close(params, expected, rtol=1e-12)

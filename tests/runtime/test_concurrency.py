@@ -74,8 +74,9 @@ def test_every_kernel_releases_the_gil():
     import importlib
     import pkgutil
 
-    import numba_mlp.kernels as kernels
     from numba.core.registry import CPUDispatcher
+
+    import numba_mlp.kernels as kernels
 
     dispatchers = {}
     for module_info in pkgutil.iter_modules(kernels.__path__):
@@ -94,10 +95,13 @@ def test_every_kernel_releases_the_gil():
 
 PREDICT_CASES = {
     "classifier-dense": (MLPClassifier, Y_CLF, lambda A: A, "predict_proba"),
-    "classifier-float32": (MLPClassifier, Y_CLF, lambda A: A.astype(np.float32),
-                           "predict_proba"),
-    "classifier-sparse": (MLPClassifier, Y_CLF, lambda A: sp.csr_matrix(np.where(
-        np.abs(A) > 1, A, 0)), "predict"),
+    "classifier-float32": (MLPClassifier, Y_CLF, lambda A: A.astype(np.float32), "predict_proba"),
+    "classifier-sparse": (
+        MLPClassifier,
+        Y_CLF,
+        lambda A: sp.csr_matrix(np.where(np.abs(A) > 1, A, 0)),
+        "predict",
+    ),
     "regressor-dense": (MLPRegressor, Y_REG, lambda A: A, "predict"),
 }
 
@@ -135,18 +139,23 @@ def test_threads_predicting_while_another_thread_refits_a_clone():
 
 FIT_CASES = [
     (MLPClassifier, dict(solver="adam", hidden_layer_sizes=(32,)), "dense"),
-    (MLPRegressor, dict(solver="sgd", hidden_layer_sizes=(16, 8), learning_rate_init=0.01),
-     "dense"),
+    (
+        MLPRegressor,
+        dict(solver="sgd", hidden_layer_sizes=(16, 8), learning_rate_init=0.01),
+        "dense",
+    ),
     (MLPClassifier, dict(solver="lbfgs", hidden_layer_sizes=(16,), max_iter=30), "sparse"),
-    (MLPRegressor, dict(solver="adam", hidden_layer_sizes=(24,), early_stopping=True),
-     "float32"),
+    (MLPRegressor, dict(solver="adam", hidden_layer_sizes=(24,), early_stopping=True), "float32"),
 ]
 
 
 def _fit_case(i):
     cls, params, data = FIT_CASES[i]
-    Xc = {"dense": X, "sparse": sp.csr_matrix(np.where(np.abs(X) > 1, X, 0)),
-          "float32": X.astype(np.float32)}[data]
+    Xc = {
+        "dense": X,
+        "sparse": sp.csr_matrix(np.where(np.abs(X) > 1, X, 0)),
+        "float32": X.astype(np.float32),
+    }[data]
     y = Y_CLF if cls is MLPClassifier else Y_REG
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -168,7 +177,7 @@ def test_same_estimator_class_in_many_threads_with_partial_fit():
     def stream(seed):
         est = MLPClassifier(hidden_layer_sizes=(16,), random_state=seed)
         for start in range(0, 3000, 500):
-            est.partial_fit(X[start:start + 500], Y_CLF[start:start + 500], classes=[0, 1, 2])
+            est.partial_fit(X[start : start + 500], Y_CLF[start : start + 500], classes=[0, 1, 2])
         return weights(est)
 
     alone = [stream(s) for s in range(4)]
@@ -190,8 +199,13 @@ SOAK_GRID = {
 
 
 def _soak_search(backend, n_jobs, estimator, X_, y_):
-    search = GridSearchCV(estimator, SOAK_GRID, cv=KFold(5, shuffle=True, random_state=0),
-                          n_jobs=n_jobs, error_score="raise")
+    search = GridSearchCV(
+        estimator,
+        SOAK_GRID,
+        cv=KFold(5, shuffle=True, random_state=0),
+        n_jobs=n_jobs,
+        error_score="raise",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if backend is None:
@@ -205,8 +219,7 @@ def _soak_search(backend, n_jobs, estimator, X_, y_):
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_soak_grid_search_threads_and_processes_agree(kind):
     Xs, y = X[:150, :6], (Y_CLF if kind == "classifier" else Y_REG)[:150]
-    est = (MLPClassifier if kind == "classifier" else MLPRegressor)(max_iter=15,
-                                                                     random_state=0)
+    est = (MLPClassifier if kind == "classifier" else MLPRegressor)(max_iter=15, random_state=0)
     timings, searches = {}, {}
     for backend, n_jobs in [(None, 1), ("threading", 4), ("loky", 2)]:
         start = time.perf_counter()
@@ -220,12 +233,12 @@ def test_soak_grid_search_threads_and_processes_agree(kind):
     for backend, rtol in (("threading", 0.0), ("loky", 1e-7)):
         search = searches[backend]
         for key in [f"split{i}_test_score" for i in range(5)] + ["mean_test_score"]:
-            np.testing.assert_allclose(search.cv_results_[key], serial.cv_results_[key],
-                                       rtol=rtol, atol=0)
+            np.testing.assert_allclose(
+                search.cv_results_[key], serial.cv_results_[key], rtol=rtol, atol=0
+            )
         assert search.best_params_ == serial.best_params_
         for x, y in zip(weights(search.best_estimator_), weights(serial.best_estimator_)):
             assert x.dtype == y.dtype
             np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * 1e-3)
     assert np.isfinite(serial.cv_results_["mean_test_score"]).all()
-    print(f"soak {kind}: {n_fits} fits per backend (+1 refit), x3 backends; "
-          f"seconds {timings}")
+    print(f"soak {kind}: {n_fits} fits per backend (+1 refit), x3 backends; seconds {timings}")

@@ -23,7 +23,10 @@ def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     (built,) = out.glob("numba_mlp-*.whl")
     return built
@@ -48,13 +51,16 @@ def test_wheel_declares_its_dependencies(wheel):
     (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
     metadata = Parser().parsestr(archive.read(metadata_name).decode())
     requires = metadata.get_all("Requires-Dist")
-    plain = {r.split(";")[0].split(">")[0].split("<")[0].split("=")[0].strip()
-             for r in requires if "extra ==" not in r}
+    plain = {
+        r.split(";")[0].split(">")[0].split("<")[0].split("=")[0].strip()
+        for r in requires
+        if "extra ==" not in r
+    }
     assert {"numba", "numpy", "scipy", "scikit-learn"} <= plain
     # "test" is "test-core" (the test tools) plus every integration extra
-    test_core = [r for r in requires if "extra == \"test-core\"" in r]
+    test_core = [r for r in requires if 'extra == "test-core"' in r]
     assert any(r.startswith("hypothesis") for r in test_core), test_core
     assert any(r.startswith("pytest") for r in test_core), test_core
-    (test_extra,) = [r for r in requires if "extra == \"test\"" in r]
+    (test_extra,) = [r for r in requires if 'extra == "test"' in r]
     for extra in ("test-core", "dask", "plot", "progress", "onnx", "skops"):
         assert extra in test_extra.split("[")[1].split("]")[0].split(","), test_extra

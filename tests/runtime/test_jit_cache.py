@@ -69,8 +69,7 @@ print(json.dumps({
 
 
 def _report(result):
-    assert result.returncode == 0, (result.returncode, result.stdout[-2000:],
-                                    result.stderr[-4000:])
+    assert result.returncode == 0, (result.returncode, result.stdout[-2000:], result.stderr[-4000:])
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -80,14 +79,17 @@ def _copy_package(root):
     package = Path(numba_mlp.__file__).parent
     kernels = Path(numba_mlp.kernels.__file__).parent
     target = Path(root) / "numba_mlp"
-    shutil.copytree(package, target, ignore=shutil.ignore_patterns(
-        "__pycache__", "*.pyc", "*.nbi", "*.nbc", "kernels"))
+    shutil.copytree(
+        package,
+        target,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc", "kernels"),
+    )
     shutil.copytree(kernels, target / "kernels", ignore=ignore)
     return target
 
 
 def _make_read_only(path):
-    for dirpath, dirnames, filenames in os.walk(path):
+    for dirpath, _dirnames, filenames in os.walk(path):
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), 0o444)
         os.chmod(dirpath, 0o555)
@@ -98,8 +100,7 @@ def _cache_files(path):
 
 
 def _env(copy_root, **extra):
-    env = {"PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1",
-           "NUMBA_CACHE_DIR": None}
+    env = {"PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1", "NUMBA_CACHE_DIR": None}
     env.update(extra)
     return env
 
@@ -160,12 +161,22 @@ def test_really_read_only_package_directory(tmp_path):
     env = dict(os.environ)
     env.pop("NUMBA_CACHE_DIR", None)
     env.pop("NUMBA_DISABLE_JIT", None)
-    env.update(PYTHONPATH=str(tmp_path / "site"), PYTHONDONTWRITEBYTECODE="1",
-               XDG_CACHE_HOME=str(xdg), HOME=str(tmp_path))
+    env.update(
+        PYTHONPATH=str(tmp_path / "site"),
+        PYTHONDONTWRITEBYTECODE="1",
+        XDG_CACHE_HOME=str(xdg),
+        HOME=str(tmp_path),
+    )
 
     def run(code):
-        return subprocess.run(prefix + [sys.executable, "-c", code], env=env,
-                              cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
+        return subprocess.run(
+            prefix + [sys.executable, "-c", code],
+            env=env,
+            cwd=str(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
     _make_read_only(tmp_path / "site")
     try:
@@ -191,8 +202,14 @@ def test_two_processes_compile_into_one_fresh_cache_at_once(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
     env.pop("NUMBA_DISABLE_JIT", None)
     children = [
-        subprocess.Popen([sys.executable, "-c", FIT_SCRIPT], env=env, cwd=str(tmp_path),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", FIT_SCRIPT],
+            env=env,
+            cwd=str(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     reports = []
@@ -202,8 +219,14 @@ def test_two_processes_compile_into_one_fresh_cache_at_once(tmp_path):
         reports.append(json.loads(out.strip().splitlines()[-1]))
     assert reports[0]["weights"] == reports[1]["weights"]
     assert all(r["misses"] > 0 for r in reports)  # both really compiled
-    third = subprocess.run([sys.executable, "-c", FIT_SCRIPT], env=env, cwd=str(tmp_path),
-                           capture_output=True, text=True, timeout=600)
+    third = subprocess.run(
+        [sys.executable, "-c", FIT_SCRIPT],
+        env=env,
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     report = _report(third)
     assert report["misses"] == 0 and report["hits"] > 0
     assert report["weights"] == reports[0]["weights"]
@@ -273,8 +296,7 @@ def test_changing_a_callee_in_another_module_recompiles_its_callers(run_python, 
     assert changed["train_epoch_misses"] > 0 and changed["train_epoch_hits"] == 0
     assert changed["loaded"] == []  # every kernel's entry is stale, not only the callers'
     assert "numba_mlp.kernels.network.predict_outputs" in changed["compiled"]
-    assert changed["loss_curve"] == pytest.approx([2 * v for v in first["loss_curve"]],
-                                                  rel=1e-12)
+    assert changed["loss_curve"] == pytest.approx([2 * v for v in first["loss_curve"]], rel=1e-12)
 
     # back to the original source: the original results, whether loaded or compiled
     losses.write_text(original)
@@ -334,17 +356,22 @@ def test_pure_python_kernels_give_the_jitted_weights(run_python, tmp_path):
         assert jitted[key].dtype == python[key].dtype, key
         # the compiled kernels may fuse multiply-adds (fastmath 'contract')
         rtol = 1e-4 if jitted[key].dtype == np.float32 else 1e-10
-        np.testing.assert_allclose(python[key], jitted[key], rtol=rtol,
-                                   atol=rtol * 1e-2, err_msg=key)
+        np.testing.assert_allclose(
+            python[key], jitted[key], rtol=rtol, atol=rtol * 1e-2, err_msg=key
+        )
 
 
 def test_kernel_and_textbook_tests_pass_without_jit(run_python):
     # the kernel tests (reference, finite differences, sparse, float32,
     # optimisers) and the handouts' worked examples, on the kernels as Python
-    files = [str(TESTS / "kernels" / "test_kernels.py"),
-             str(TESTS / "teaching" / "test_textbook.py")]
+    files = [
+        str(TESTS / "kernels" / "test_kernels.py"),
+        str(TESTS / "teaching" / "test_textbook.py"),
+    ]
     result = run_python(
-        f"import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', "
-        f"*{files!r}]))", env={"NUMBA_DISABLE_JIT": "1"}, cwd=TESTS.parent)
+        f"import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', *{files!r}]))",
+        env={"NUMBA_DISABLE_JIT": "1"},
+        cwd=TESTS.parent,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     assert " passed" in result.stdout and " failed" not in result.stdout

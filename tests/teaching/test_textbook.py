@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from helpers import sigmoid
 from numba_mlp import MLPClassifier, MLPRegressor
 from numba_mlp._worked_examples import (
     ALICE_COEFS,
@@ -38,11 +37,18 @@ from numba_mlp._worked_examples import (
     PEOPLE_Y,
 )
 
+from helpers import sigmoid
 
 # One SGD step per sample, in order, nothing else.
 ONE_STEP = dict(
-    solver="sgd", batch_size=1, momentum=0.0, nesterovs_momentum=False, alpha=0.0,
-    shuffle=False, learning_rate="constant", max_iter=1,
+    solver="sgd",
+    batch_size=1,
+    momentum=0.0,
+    nesterovs_momentum=False,
+    alpha=0.0,
+    shuffle=False,
+    learning_rate="constant",
+    max_iter=1,
 )
 
 
@@ -54,8 +60,13 @@ def fit_one_epoch(estimator, X, y, coefs, intercepts, **fit_params):
     """fit (max_iter=1) from the given weights; returns the estimator."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.fit(np.asarray(X, dtype=float), np.asarray(y), coefs_init=as_arrays(coefs),
-                      intercepts_init=as_arrays(intercepts), **fit_params)
+        estimator.fit(
+            np.asarray(X, dtype=float),
+            np.asarray(y),
+            coefs_init=as_arrays(coefs),
+            intercepts_init=as_arrays(intercepts),
+            **fit_params,
+        )
     return estimator
 
 
@@ -67,11 +78,16 @@ def outputs_with(estimator, X, y, coefs, intercepts):
     return estimator.predict(np.asarray(X, dtype=float)).ravel()
 
 
-def regressor(hidden_layer_sizes, activation="logistic", out_activation="logistic",
-              learning_rate_init=0.01):
-    return MLPRegressor(hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-                        out_activation=out_activation, learning_rate_init=learning_rate_init,
-                        **ONE_STEP)
+def regressor(
+    hidden_layer_sizes, activation="logistic", out_activation="logistic", learning_rate_init=0.01
+):
+    return MLPRegressor(
+        hidden_layer_sizes=hidden_layer_sizes,
+        activation=activation,
+        out_activation=out_activation,
+        learning_rate_init=learning_rate_init,
+        **ONE_STEP,
+    )
 
 
 def readout(n_hidden, node):
@@ -110,15 +126,18 @@ def handout_network():
 
 @pytest.mark.parametrize(
     "activation,expected",
-    [("identity", 2.6),  # net_input: sum(c(0.5, 3.6, -1.5))
-     ("logistic", 0.9308616),  # h1_activation <- sigmoid(net_input)
-     ("relu", 2.6)],  # relu(net_input)
+    [
+        ("identity", 2.6),  # net_input: sum(c(0.5, 3.6, -1.5))
+        ("logistic", 0.9308616),  # h1_activation <- sigmoid(net_input)
+        ("relu", 2.6),
+    ],  # relu(net_input)
 )
 def test_handout_activation_of_h1(activation, expected):
     coefs = [W_INPUT_HIDDEN, readout(4, 0)]
     intercepts = [HIDDEN_BIASES, [0.0]]
-    h1 = outputs_with(regressor((4,), activation, "identity"), X_HANDOUT, Y_HANDOUT,
-                      coefs, intercepts)
+    h1 = outputs_with(
+        regressor((4,), activation, "identity"), X_HANDOUT, Y_HANDOUT, coefs, intercepts
+    )
     assert h1[0] == pytest.approx(expected, abs=5e-8)
 
 
@@ -134,8 +153,9 @@ def handout_step():
     """Weight changes of one SGD step on the handout's single example."""
     coefs, intercepts = handout_network()
     # learning rate 2 * eta: scikit-learn's half squared error has half the gradient
-    model = fit_one_epoch(regressor((4,), learning_rate_init=2 * ETA),
-                          X_HANDOUT, Y_HANDOUT, coefs, intercepts)
+    model = fit_one_epoch(
+        regressor((4,), learning_rate_init=2 * ETA), X_HANDOUT, Y_HANDOUT, coefs, intercepts
+    )
     return dict(
         input_hidden=model.coefs_[0] - np.array(W_INPUT_HIDDEN),
         hidden_output=model.coefs_[1][:, 0] - np.array(W_HIDDEN_OUTPUT),
@@ -183,12 +203,16 @@ def test_handout_input_to_hidden_weight_changes(handout_step):
     handout_change = [9.907519e-05, 2.972256e-04, 4.953760e-04]
     np.testing.assert_allclose(change * 0.8017873 / 0.8, handout_change, rtol=1e-6)
     # ... and its updated weights c(0.5000991, 1.2002972, -0.2995046)
-    np.testing.assert_allclose(np.array([0.5, 1.2, -0.3]) + change * 0.8017873 / 0.8,
-                               [0.5000991, 1.2002972, -0.2995046], atol=5e-8)
+    np.testing.assert_allclose(
+        np.array([0.5, 1.2, -0.3]) + change * 0.8017873 / 0.8,
+        [0.5000991, 1.2002972, -0.2995046],
+        atol=5e-8,
+    )
     # With the pre-update weight 0.8 (standard backprop), by hand:
     # 0.5 + 0.01 * 0.009885435 * (1, 3, 5) = (0.5000989, 1.2002966, -0.2995057)
-    np.testing.assert_allclose(handout_step["new_input_hidden"][:, 0],
-                               [0.5000989, 1.2002966, -0.2995057], atol=5e-8)
+    np.testing.assert_allclose(
+        handout_step["new_input_hidden"][:, 0], [0.5000989, 1.2002966, -0.2995057], atol=5e-8
+    )
 
 
 def test_handout_all_input_to_hidden_weight_changes(handout_step):
@@ -198,8 +222,9 @@ def test_handout_all_input_to_hidden_weight_changes(handout_step):
     delta = [w * 0.192 * a * (1 - a) for w, a in zip(W_HIDDEN_OUTPUT, h)]
     by_hand = ETA * np.outer(X_HANDOUT[0], delta)
     np.testing.assert_allclose(handout_step["input_hidden"], by_hand, rtol=1e-8, atol=1e-15)
-    np.testing.assert_allclose(handout_step["hidden_biases"], ETA * np.array(delta),
-                               rtol=1e-8, atol=1e-15)
+    np.testing.assert_allclose(
+        handout_step["hidden_biases"], ETA * np.array(delta), rtol=1e-8, atol=1e-15
+    )
 
 
 # ===================================== the introduction (2-2-1 network)
@@ -208,16 +233,19 @@ X_NEURON = [[2.0, 3.0]]  # x = [2, 3]
 W_NEURON = [0.0, 1.0]  # w = [0, 1]
 
 
-@pytest.mark.parametrize("bias,activation,expected,precision",
-                         [(4.0, "identity", 7.0, 1e-12),  # (w . x) + b = 7
-                          (4.0, "logistic", 0.999, 5e-4),  # f(7) = 0.999
-                          (0.0, "logistic", 0.9526, 5e-5)])  # f(3) = 0.9526
+@pytest.mark.parametrize(
+    "bias,activation,expected,precision",
+    [
+        (4.0, "identity", 7.0, 1e-12),  # (w . x) + b = 7
+        (4.0, "logistic", 0.999, 5e-4),  # f(7) = 0.999
+        (0.0, "logistic", 0.9526, 5e-5),
+    ],
+)  # f(3) = 0.9526
 def test_intro_single_neuron(bias, activation, expected, precision):
     # the neuron is the hidden node; an identity output node copies it
     coefs = [[[W_NEURON[0]], [W_NEURON[1]]], [[1.0]]]
     intercepts = [[bias], [0.0]]
-    y = outputs_with(regressor((1,), activation, "identity"), X_NEURON, [1.0],
-                     coefs, intercepts)
+    y = outputs_with(regressor((1,), activation, "identity"), X_NEURON, [1.0], coefs, intercepts)
     assert y[0] == pytest.approx(expected, abs=precision)
 
 
@@ -230,23 +258,28 @@ FEEDFORWARD_INTERCEPTS = [[0.0, 0.0], [0.0]]
 def test_intro_feedforward_hidden_nodes(node):
     # h1 = h2 = f(0*2 + 1*3 + 0) = f(3) = 0.9526
     coefs = [FEEDFORWARD_COEFS[0], readout(2, node)]
-    h = outputs_with(regressor((2,), "logistic", "identity"), X_NEURON, [1.0],
-                     coefs, FEEDFORWARD_INTERCEPTS)
+    h = outputs_with(
+        regressor((2,), "logistic", "identity"), X_NEURON, [1.0], coefs, FEEDFORWARD_INTERCEPTS
+    )
     assert h[0] == pytest.approx(0.9526, abs=5e-5)
 
 
 def test_intro_feedforward_output():
     # o1 = f(0 * h1 + 1 * h2 + 0) = f(0.9526) = 0.7216
-    o1 = outputs_with(regressor((2,)), X_NEURON, [1.0], FEEDFORWARD_COEFS,
-                      FEEDFORWARD_INTERCEPTS)
+    o1 = outputs_with(regressor((2,)), X_NEURON, [1.0], FEEDFORWARD_COEFS, FEEDFORWARD_INTERCEPTS)
     assert o1[0] == pytest.approx(0.7216, abs=5e-5)
 
 
 def test_intro_feedforward_output_as_classifier_probability():
     # The same network as a binary classifier: one logistic output node = P(y=1).
-    clf = MLPClassifier(hidden_layer_sizes=(2,), activation="logistic",
-                        out_activation="logistic", loss="squared_error",
-                        learning_rate_init=0.01, **ONE_STEP)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(2,),
+        activation="logistic",
+        out_activation="logistic",
+        loss="squared_error",
+        learning_rate_init=0.01,
+        **ONE_STEP,
+    )
     X = X_NEURON + [[0.0, 0.0]]
     fit_one_epoch(clf, X, [1, 0], FEEDFORWARD_COEFS, FEEDFORWARD_INTERCEPTS)
     clf.coefs_ = as_arrays(FEEDFORWARD_COEFS)
@@ -257,18 +290,25 @@ def test_intro_feedforward_output_as_classifier_probability():
     assert proba[0, 0] == pytest.approx(1 - 0.7216, abs=5e-5)
 
 
-
-
 def test_intro_mse_when_always_predicting_zero():
     # A network that always outputs 0: MSE = (1 + 0 + 0 + 1) / 4 = 0.5.
     # Identity output, all weights 0. loss_ of the first epoch (one full batch)
     # is computed before the step, at these weights; it is the HALF squared
     # error, so the document's MSE is 2 * loss_.
-    model = MLPRegressor(hidden_layer_sizes=(2,), activation="logistic",
-                         out_activation="identity", learning_rate_init=0.01,
-                         **{**ONE_STEP, "batch_size": 4})
-    fit_one_epoch(model, PEOPLE_X, np.array(PEOPLE_Y, float),
-                  [np.zeros((2, 2)), np.zeros((2, 1))], [np.zeros(2), np.zeros(1)])
+    model = MLPRegressor(
+        hidden_layer_sizes=(2,),
+        activation="logistic",
+        out_activation="identity",
+        learning_rate_init=0.01,
+        **{**ONE_STEP, "batch_size": 4},
+    )
+    fit_one_epoch(
+        model,
+        PEOPLE_X,
+        np.array(PEOPLE_Y, float),
+        [np.zeros((2, 2)), np.zeros((2, 1))],
+        [np.zeros(2), np.zeros(1)],
+    )
     assert 2 * model.loss_ == pytest.approx(0.5, abs=1e-12)
 
 
@@ -279,8 +319,9 @@ INTRO_ETA = INTRODUCTION_LEARNING_RATE
 def test_intro_alice_hidden_nodes(node):
     # h1 = f(-2 + -1 + 0) = 0.0474 = h2
     coefs = [ALICE_COEFS[0], readout(2, node)]
-    h = outputs_with(regressor((2,), "logistic", "identity"), PEOPLE_X[:1], [1.0],
-                     coefs, ALICE_INTERCEPTS)
+    h = outputs_with(
+        regressor((2,), "logistic", "identity"), PEOPLE_X[:1], [1.0], coefs, ALICE_INTERCEPTS
+    )
     assert h[0] == pytest.approx(0.0474, abs=5e-5)
 
 
@@ -309,12 +350,22 @@ def alice_gradients(kind):
         model = regressor((2,), learning_rate_init=2 * INTRO_ETA)
         fit_one_epoch(model, PEOPLE_X[:1], [1.0], ALICE_COEFS, ALICE_INTERCEPTS)
     else:  # all four people, one full batch; zero weights leave Alice's gradient alone
-        model = MLPClassifier(hidden_layer_sizes=(2,), activation="logistic",
-                              out_activation="logistic", loss="squared_error",
-                              learning_rate_init=2 * INTRO_ETA,
-                              **{**ONE_STEP, "batch_size": 4})
-        fit_one_epoch(model, PEOPLE_X, PEOPLE_Y, ALICE_COEFS, ALICE_INTERCEPTS,
-                      sample_weight=[1.0, 0.0, 0.0, 0.0])
+        model = MLPClassifier(
+            hidden_layer_sizes=(2,),
+            activation="logistic",
+            out_activation="logistic",
+            loss="squared_error",
+            learning_rate_init=2 * INTRO_ETA,
+            **{**ONE_STEP, "batch_size": 4},
+        )
+        fit_one_epoch(
+            model,
+            PEOPLE_X,
+            PEOPLE_Y,
+            ALICE_COEFS,
+            ALICE_INTERCEPTS,
+            sample_weight=[1.0, 0.0, 0.0, 0.0],
+        )
     start = as_arrays(ALICE_COEFS) + as_arrays(ALICE_INTERCEPTS)
     end = list(model.coefs_) + list(model.intercepts_)
     return [-(e - s) / INTRO_ETA for s, e in zip(start, end)]

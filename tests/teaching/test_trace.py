@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from helpers import sigmoid
 from numba_mlp import LayerTrace, MLPClassifier, MLPRegressor, StepTrace, trace_step
 from numba_mlp._trace_text import format_trace
 from numba_mlp._worked_examples import alice_example, handout_example
+
+from helpers import sigmoid
 
 ETA = 0.01  # the handout's eta <- 0.01
 
@@ -76,9 +77,16 @@ def test_trace_changes_equal_one_real_training_step():
     net, x, y = alice_example(learning_rate=0.1)
     trace = trace_step(net, x, y)
     stepped = MLPRegressor(
-        hidden_layer_sizes=(2,), activation="logistic", out_activation="logistic",
-        solver="sgd", batch_size=1, momentum=0.0, alpha=0.0, shuffle=False,
-        learning_rate_init=0.1, max_iter=1,
+        hidden_layer_sizes=(2,),
+        activation="logistic",
+        out_activation="logistic",
+        solver="sgd",
+        batch_size=1,
+        momentum=0.0,
+        alpha=0.0,
+        shuffle=False,
+        learning_rate_init=0.1,
+        max_iter=1,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -127,8 +135,9 @@ def test_handout_hidden_delta_uses_the_weight_before_the_step(handout):
     assert -2 * hidden.delta[0] == pytest.approx(0.009885435, abs=5e-10)
     assert -2 * hidden.delta[0] * 0.8017873 / 0.8 == pytest.approx(0.009907519, abs=5e-9)
     # weight_change <- eta * delta_h1 * input_nodes
-    np.testing.assert_allclose(2 * hidden.weight_change[:, 0],
-                               ETA * 0.009885435 * np.array([1.0, 3.0, 5.0]), rtol=1e-7)
+    np.testing.assert_allclose(
+        2 * hidden.weight_change[:, 0], ETA * 0.009885435 * np.array([1.0, 3.0, 5.0]), rtol=1e-7
+    )
 
 
 # -------------------------------------------------------------- generality
@@ -141,8 +150,9 @@ def test_trace_of_a_trained_classifier_matches_a_numpy_reference():
     y = np.arange(30) % 3
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = MLPClassifier(hidden_layer_sizes=(4, 3), activation="tanh", alpha=0.01,
-                            max_iter=5, random_state=0).fit(X, y)
+        clf = MLPClassifier(
+            hidden_layer_sizes=(4, 3), activation="tanh", alpha=0.01, max_iter=5, random_state=0
+        ).fit(X, y)
     before = [c.copy() for c in clf.coefs_ + clf.intercepts_]
     trace = trace_step(clf, X[0], y[0], learning_rate=0.05)
     for saved, now in zip(before, clf.coefs_ + clf.intercepts_):
@@ -193,8 +203,10 @@ def test_trace_refuses_bad_input():
 # ------------------------------------ the trace runs exactly the training kernels
 
 
-@pytest.mark.parametrize("kind, hidden, activation", [
-    ("clf", (4, 3), "tanh"), ("reg", (5,), "logistic"), ("clf", (3,), "relu")])
+@pytest.mark.parametrize(
+    "kind, hidden, activation",
+    [("clf", (4, 3), "tanh"), ("reg", (5,), "logistic"), ("clf", (3,), "relu")],
+)
 def test_trace_values_are_the_training_kernels_buffers(kind, hidden, activation):
     """The same example through training's full-batch kernel: its buffers,
     read afterwards, hold bitwise the trace's activations, output net inputs,
@@ -208,8 +220,9 @@ def test_trace_values_are_the_training_kernels_buffers(kind, hidden, activation)
     cls = MLPClassifier if kind == "clf" else MLPRegressor
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = cls(hidden_layer_sizes=hidden, activation=activation, alpha=0.0, max_iter=3,
-                  random_state=0).fit(X, y)
+        est = cls(
+            hidden_layer_sizes=hidden, activation=activation, alpha=0.0, max_iter=3, random_state=0
+        ).fit(X, y)
     trace = trace_step(est, X[7], y[7])
 
     layer_units = [4, *hidden, est.n_outputs_]
@@ -220,14 +233,22 @@ def test_trace_values_are_the_training_kernels_buffers(kind, hidden, activation)
         make_data(X[7:8], np.float64),
         make_net(layer_units, est.activation, est.out_activation_),
         make_problem(trace.target.reshape(1, -1), None, est.loss, 0.0, np.float64),
-        np.zeros(1, dtype=np.int64), params, grads, work)
+        np.zeros(1, dtype=np.int64),
+        params,
+        grads,
+        work,
+    )
 
-    np.testing.assert_array_equal(work.activations,
-                                  np.concatenate([la.activation for la in trace.layers]))
-    np.testing.assert_array_equal(work.deltas,
-                                  np.concatenate([la.delta for la in trace.layers]))
+    np.testing.assert_array_equal(
+        work.activations, np.concatenate([la.activation for la in trace.layers])
+    )
+    np.testing.assert_array_equal(work.deltas, np.concatenate([la.delta for la in trace.layers]))
     np.testing.assert_array_equal(work.output_net_inputs[0], trace.layers[-1].net_input)
-    np.testing.assert_array_equal(grads, np.concatenate(
-        [la.weight_gradient.ravel() for la in trace.layers]
-        + [la.bias_gradient for la in trace.layers]))
+    np.testing.assert_array_equal(
+        grads,
+        np.concatenate(
+            [la.weight_gradient.ravel() for la in trace.layers]
+            + [la.bias_gradient for la in trace.layers]
+        ),
+    )
     assert loss == trace.loss
