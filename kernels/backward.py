@@ -14,7 +14,7 @@ loop over the nodes.
 
 from ._jit import kernel
 from .activations import times_derivative
-from .codes import SOFTMAX
+from .codes import EXP, LOGISTIC, RELU, SOFTMAX, TANH
 from .losses import is_canonical, loss_derivative
 from .products import back_signals, gradient_sums
 
@@ -55,9 +55,21 @@ def compute_hidden_deltas(hidden_activation, weights_out, deltas_out, activation
     """delta_j = sum_k w_jk delta_k x f'(net_j) for every hidden node j."""
     back_signals(deltas_out, weights_out, deltas)
     n_rows, n_nodes = deltas.shape
+    # one loop per activation, with a constant code: inlined and vectorised
     for s in range(n_rows):
-        for j in range(n_nodes):
-            deltas[s, j] = times_derivative(hidden_activation, activations[s, j], deltas[s, j])
+        a, delta = activations[s], deltas[s]
+        if hidden_activation == RELU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(RELU, a[j], delta[j])
+        elif hidden_activation == LOGISTIC:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(LOGISTIC, a[j], delta[j])
+        elif hidden_activation == TANH:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(TANH, a[j], delta[j])
+        elif hidden_activation == EXP:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(EXP, a[j], delta[j])
 
 
 @kernel

@@ -88,21 +88,18 @@ def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
     typed = params.dtype.type
     alpha, total_weight, zero = typed(alpha), typed(total_weight), typed(0.0)
     n_params = params.shape[0]
+    # weights (penalised), then biases (not)
     if optimizer.kind == SGD:
-        lr, mu = typed(optimizer.learning_rate), typed(optimizer.momentum)
-        for start, stop, penalty in ((0, n_weights, alpha), (n_weights, n_params, zero)):
-            sgd_step(
-                params,
-                grad_sums,
-                optimizer.first_moments,
-                start,
-                stop,
-                penalty,
-                total_weight,
-                lr,
-                mu,
-                optimizer.nesterov,
-            )
+        lr, mu, nesterov = (
+            typed(optimizer.learning_rate),
+            typed(optimizer.momentum),
+            optimizer.nesterov,
+        )
+        velocities = optimizer.first_moments
+        sgd_step(params, grad_sums, velocities, 0, n_weights, alpha, total_weight, lr, mu, nesterov)
+        sgd_step(
+            params, grad_sums, velocities, n_weights, n_params, zero, total_weight, lr, mu, nesterov
+        )
     else:
         optimizer.step[0] += 1
         lr = typed(
@@ -112,19 +109,34 @@ def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
         )
         b1, b2, eps = typed(optimizer.beta_1), typed(optimizer.beta_2), typed(optimizer.epsilon)
         one_minus_betas = (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2))
-        for start, stop, penalty in ((0, n_weights, alpha), (n_weights, n_params, zero)):
-            adam_step(
-                params,
-                grad_sums,
-                optimizer.first_moments,
-                optimizer.second_moments,
-                start,
-                stop,
-                penalty,
-                total_weight,
-                lr,
-                b1,
-                b2,
-                eps,
-                one_minus_betas,
-            )
+        m, v = optimizer.first_moments, optimizer.second_moments
+        adam_step(
+            params,
+            grad_sums,
+            m,
+            v,
+            0,
+            n_weights,
+            alpha,
+            total_weight,
+            lr,
+            b1,
+            b2,
+            eps,
+            one_minus_betas,
+        )
+        adam_step(
+            params,
+            grad_sums,
+            m,
+            v,
+            n_weights,
+            n_params,
+            zero,
+            total_weight,
+            lr,
+            b1,
+            b2,
+            eps,
+            one_minus_betas,
+        )
