@@ -17,69 +17,39 @@ from .products import weighted_sums
 
 @kernel
 def add_bias_and_activate(code, biases, nodes, kept_net_inputs):
-    """nodes[s, j] = f(weighted sum + b[j]), in place, in one pass.
+    """nodes[s, j] = f(weighted sum + b[j]), in place.
 
     ``kept_net_inputs`` receives every node's net input too, unless it is
     empty (the output layer keeps them; the teaching trace keeps all). Each
-    activation has its own loop, in which ``activate`` is called with a
-    constant code: the compiler inlines the formula and vectorises the loop.
+    activation has its own loop over the batch, in which ``activate`` is
+    called with a constant code: the compiler inlines the formula and
+    vectorises the loop.
     """
+    n_rows, n_nodes = nodes.shape
+    for s in range(n_rows):
+        for j in range(n_nodes):
+            nodes[s, j] += biases[j]
     if kept_net_inputs.shape[0] > 0:
-        n_rows, n_nodes = nodes.shape
+        kept_net_inputs[:n_rows] = nodes
+    if code == RELU:
         for s in range(n_rows):
             for j in range(n_nodes):
-                kept_net_inputs[s, j] = nodes[s, j] + biases[j]
+                nodes[s, j] = activate(RELU, nodes[s, j])
+    elif code == TANH:
         for s in range(n_rows):
-            activate_row(code, kept_net_inputs[s], nodes[s])
-        return
-    for s in range(nodes.shape[0]):
-        add_bias_and_activate_row(code, biases, nodes[s])
-
-
-@kernel
-def add_bias_and_activate_row(code, biases, row):
-    """row[j] = f(row[j] + b[j]) for one sample's nodes."""
-    n_nodes = row.shape[0]
-    if code == RELU:
-        for j in range(n_nodes):
-            row[j] = activate(RELU, row[j] + biases[j])
-    elif code == TANH:
-        for j in range(n_nodes):
-            row[j] = activate(TANH, row[j] + biases[j])
+            for j in range(n_nodes):
+                nodes[s, j] = activate(TANH, nodes[s, j])
     elif code == LOGISTIC:
-        for j in range(n_nodes):
-            row[j] = activate(LOGISTIC, row[j] + biases[j])
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                nodes[s, j] = activate(LOGISTIC, nodes[s, j])
     elif code == EXP:
-        for j in range(n_nodes):
-            row[j] = activate(EXP, row[j] + biases[j])
-    else:
-        for j in range(n_nodes):
-            row[j] += biases[j]
-        if code == SOFTMAX:
-            softmax_row(row)
-
-
-@kernel
-def activate_row(code, net_inputs, row):
-    """row[j] = f(net_inputs[j]) for one sample's nodes."""
-    n_nodes = row.shape[0]
-    if code == RELU:
-        for j in range(n_nodes):
-            row[j] = activate(RELU, net_inputs[j])
-    elif code == TANH:
-        for j in range(n_nodes):
-            row[j] = activate(TANH, net_inputs[j])
-    elif code == LOGISTIC:
-        for j in range(n_nodes):
-            row[j] = activate(LOGISTIC, net_inputs[j])
-    elif code == EXP:
-        for j in range(n_nodes):
-            row[j] = activate(EXP, net_inputs[j])
-    else:
-        for j in range(n_nodes):
-            row[j] = net_inputs[j]
-        if code == SOFTMAX:
-            softmax_row(row)
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                nodes[s, j] = activate(EXP, nodes[s, j])
+    elif code == SOFTMAX:
+        for s in range(n_rows):
+            softmax_row(nodes[s])
 
 
 @kernel
