@@ -23,7 +23,6 @@ installed with scikit-learn.
 """
 
 import os
-import platform
 import time
 import warnings
 
@@ -37,6 +36,7 @@ from threadpoolctl import threadpool_limits
 
 import numba_mlp
 from numba_mlp import MLPClassifier
+from numba_mlp.benchmark_cases import processor_name
 
 warnings.simplefilter("ignore", ConvergenceWarning)  # short fits on purpose
 
@@ -63,18 +63,6 @@ def fit_seconds(estimator_class, X, y, hidden, epochs):
     start = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - start
-
-
-def processor_name():
-    """The CPU's model name where the system tells it, else its architecture."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 # compile (or load from Numba's cache) the kernels before anything is timed

@@ -11,7 +11,6 @@ which the asv suite in ``benchmarks/`` times too.
 """
 
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from .benchmark_cases import (
     gemm_rate,
     make_data,
     median_time,
+    processor_name,
 )
 
 
@@ -214,18 +214,6 @@ def first_fit_overheads():
     return warm, cold
 
 
-def _processor_name():
-    """The CPU's model name where the system tells it, else its architecture."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _format_seconds(seconds):
     if not np.isfinite(seconds):
         return "noisy: rerun"
@@ -251,7 +239,7 @@ def run_bench(quick=False, out=None):
     extra = _optional_libraries()
     say(
         f"numba-mlp bench{' --quick' if quick else ''}: {time.strftime('%Y-%m-%d')}, "
-        f"{_processor_name()}, {os.cpu_count()} cores, "
+        f"{processor_name()}, {os.cpu_count()} cores, "
         f"numba {numba.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}"
     )
     gemm64, gemm32 = gemm_rate(np.float64), gemm_rate(np.float32)

@@ -6,6 +6,7 @@ machine's matrix-product rate are the same for both tools, so the bench
 command's report and asv's history speak of the same measurements.
 """
 
+import platform
 import statistics
 import time
 from dataclasses import dataclass
@@ -126,3 +127,15 @@ def fit_parameters(case, epochs):
         n_iter_no_change=epochs + 1,
         random_state=0,
     )
+
+
+def processor_name():
+    """The CPU's model name where the system tells it, else its architecture."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
