@@ -17,7 +17,7 @@ error, target 1. Deltas are dLoss/dnet for scikit-learn's half squared error
 import matplotlib.pyplot as plt
 
 from numba_mlp import trace_step
-from numba_mlp._worked_examples import alice_example
+from numba_mlp.worked_examples import alice_example
 
 net, x, y = alice_example(learning_rate=0.1)
 trace = trace_step(net, x, y)

@@ -14,18 +14,17 @@ loop over the nodes.
 
 from ._jit import kernel
 from .activations import times_derivative
-from .codes import EXP, LOGISTIC, RELU, SOFTMAX, TANH
+from .codes import ELU, EXP, GELU, LEAKY_RELU, LOGISTIC, RELU, SILU, SOFTMAX, SOFTPLUS, TANH
 from .losses import is_canonical, loss_derivative
 from .products import back_signals, gradient_sums
 
 
 @kernel
-def compute_output_deltas(
-    output_activation, loss, activations, targets, rows, sample_weight, deltas
-):
+def compute_output_deltas(output_activation, problem, activations, rows, deltas):
     """Delta of every output node, scaled by each sample's weight."""
     n_rows, n_outputs = deltas.shape
-    canonical = is_canonical(output_activation, loss)
+    targets = problem.targets
+    canonical = is_canonical(output_activation, problem.loss_code)
     for s in range(n_rows):
         row = rows[s]
         if canonical:
@@ -36,40 +35,65 @@ def compute_output_deltas(
             weighted = 0.0
             for j in range(n_outputs):
                 weighted += (
-                    loss_derivative(loss, activations[s, j], targets[row, j]) * activations[s, j]
+                    loss_derivative(problem, activations[s, j], targets[row, j]) * activations[s, j]
                 )
             for k in range(n_outputs):
-                g = loss_derivative(loss, activations[s, k], targets[row, k])
+                g = loss_derivative(problem, activations[s, k], targets[row, k])
                 deltas[s, k] = activations[s, k] * (g - weighted)
         else:
             for k in range(n_outputs):
-                g = loss_derivative(loss, activations[s, k], targets[row, k])
-                deltas[s, k] = times_derivative(output_activation, activations[s, k], g)
-        weight = sample_weight[row]
+                g = loss_derivative(problem, activations[s, k], targets[row, k])
+                deltas[s, k] = times_derivative(
+                    output_activation, activations[s, k], activations[s, k], g
+                )
+        weight = problem.sample_weight[row]
         for k in range(n_outputs):
             deltas[s, k] *= weight
 
 
 @kernel
-def compute_hidden_deltas(hidden_activation, weights_out, deltas_out, activations, deltas):
-    """delta_j = sum_k w_jk delta_k x f'(net_j) for every hidden node j."""
+def compute_hidden_deltas(
+    hidden_activation, weights_out, deltas_out, activations, net_inputs, deltas
+):
+    """delta_j = sum_k w_jk delta_k x f'(net_j) for every hidden node j.
+
+    ``net_inputs`` holds the nodes' net inputs where the derivative needs
+    them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it may be empty.
+    """
     back_signals(deltas_out, weights_out, deltas)
     n_rows, n_nodes = deltas.shape
+    # net inputs are only read by activations that need them
+    kept = net_inputs if net_inputs.shape[0] == n_rows else activations
     # one loop per activation, with a constant code: inlined and vectorised
     for s in range(n_rows):
-        a, delta = activations[s], deltas[s]
+        a, net, delta = activations[s], kept[s], deltas[s]
         if hidden_activation == RELU:
             for j in range(n_nodes):
-                delta[j] = times_derivative(RELU, a[j], delta[j])
-        elif hidden_activation == LOGISTIC:
-            for j in range(n_nodes):
-                delta[j] = times_derivative(LOGISTIC, a[j], delta[j])
+                delta[j] = times_derivative(RELU, a[j], net[j], delta[j])
         elif hidden_activation == TANH:
             for j in range(n_nodes):
-                delta[j] = times_derivative(TANH, a[j], delta[j])
+                delta[j] = times_derivative(TANH, a[j], net[j], delta[j])
+        elif hidden_activation == LOGISTIC:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(LOGISTIC, a[j], net[j], delta[j])
         elif hidden_activation == EXP:
             for j in range(n_nodes):
-                delta[j] = times_derivative(EXP, a[j], delta[j])
+                delta[j] = times_derivative(EXP, a[j], net[j], delta[j])
+        elif hidden_activation == LEAKY_RELU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(LEAKY_RELU, a[j], net[j], delta[j])
+        elif hidden_activation == ELU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(ELU, a[j], net[j], delta[j])
+        elif hidden_activation == GELU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(GELU, a[j], net[j], delta[j])
+        elif hidden_activation == SOFTPLUS:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(SOFTPLUS, a[j], net[j], delta[j])
+        elif hidden_activation == SILU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(SILU, a[j], net[j], delta[j])
 
 
 @kernel

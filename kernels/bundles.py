@@ -34,9 +34,11 @@ class Problem(NamedTuple):
 
     targets: np.ndarray  #: (n_samples, n_outputs)
     sample_weight: np.ndarray  #: (n_samples,)
-    loss: int  #: loss code
+    loss_code: int  #: loss code (codes.SQUARED_ERROR, ...)
     alpha: float  #: L2 penalty
     probability_clip: float  #: log loss clips probabilities to [clip, 1 - clip]
+    huber_delta: float  #: Huber loss: where the squared part turns linear
+    quantile: float  #: pinball loss: the quantile learned
 
 
 class Work(NamedTuple):
@@ -44,14 +46,15 @@ class Work(NamedTuple):
 
     Each node keeps its activation; the output nodes also keep their net
     inputs, from which a loss can be computed where the activation has lost
-    them (an exp output underflowing to 0). An activation whose derivative
-    needs the net input rather than the activation would get a node buffer
-    of net inputs here, laid out as ``activations``.
+    them (an exp output underflowing to 0). Hidden nodes keep their net
+    inputs in ``net_inputs`` only when their activation's derivative needs
+    them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it is empty.
     """
 
     gathered_inputs: np.ndarray  #: (max_rows, n_features) rows gathered from X, or (0, ...)
     activations: np.ndarray  #: every node's activation, layer after layer
     deltas: np.ndarray  #: every node's delta (empty when only predicting)
+    net_inputs: np.ndarray  #: every node's net input, laid out as ``activations``, or empty
     output_net_inputs: np.ndarray  #: (max_rows, n_outputs)
     max_rows: int
 

@@ -11,16 +11,17 @@ activation then follow in one pass over the nodes.
 
 from ._jit import kernel
 from .activations import activate, softmax_row
-from .codes import EXP, LOGISTIC, RELU, SOFTMAX, TANH
+from .codes import ELU, EXP, GELU, LEAKY_RELU, LOGISTIC, RELU, SILU, SOFTMAX, SOFTPLUS, TANH
 from .products import weighted_sums
 
 
 @kernel
-def add_bias_and_activate(code, biases, nodes, kept_net_inputs):
+def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
     """nodes[s, j] = f(weighted sum + b[j]), in place.
 
     ``kept_net_inputs`` receives every node's net input too, unless it is
-    empty (the output layer keeps them; the teaching trace keeps all). Each
+    empty (the output layer keeps them, and hidden layers whose activation's
+    derivative needs them; the teaching trace keeps all). Each
     activation has its own loop over the batch, in which ``activate`` is
     called with a constant code: the compiler inlines the formula and
     vectorises the loop.
@@ -31,33 +32,53 @@ def add_bias_and_activate(code, biases, nodes, kept_net_inputs):
             nodes[s, j] += biases[j]
     if kept_net_inputs.shape[0] > 0:
         kept_net_inputs[:n_rows] = nodes
-    if code == RELU:
+    if activation_code == RELU:
         for s in range(n_rows):
             for j in range(n_nodes):
                 nodes[s, j] = activate(RELU, nodes[s, j])
-    elif code == TANH:
+    elif activation_code == TANH:
         for s in range(n_rows):
             for j in range(n_nodes):
                 nodes[s, j] = activate(TANH, nodes[s, j])
-    elif code == LOGISTIC:
+    elif activation_code == LOGISTIC:
         for s in range(n_rows):
             for j in range(n_nodes):
                 nodes[s, j] = activate(LOGISTIC, nodes[s, j])
-    elif code == EXP:
+    elif activation_code == EXP:
         for s in range(n_rows):
             for j in range(n_nodes):
                 nodes[s, j] = activate(EXP, nodes[s, j])
-    elif code == SOFTMAX:
+    elif activation_code == LEAKY_RELU:
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                nodes[s, j] = activate(LEAKY_RELU, nodes[s, j])
+    elif activation_code == ELU:
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                nodes[s, j] = activate(ELU, nodes[s, j])
+    elif activation_code == GELU:
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                nodes[s, j] = activate(GELU, nodes[s, j])
+    elif activation_code == SOFTPLUS:
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                nodes[s, j] = activate(SOFTPLUS, nodes[s, j])
+    elif activation_code == SILU:
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                nodes[s, j] = activate(SILU, nodes[s, j])
+    elif activation_code == SOFTMAX:
         for s in range(n_rows):
             softmax_row(nodes[s])
 
 
 @kernel
-def compute_layer(inputs, weights, biases, code, nodes, kept_net_inputs):
+def compute_layer(inputs, weights, biases, activation_code, nodes, kept_net_inputs):
     """Activations of a layer for a batch: weighted sums (one matrix product),
     bias, f; net inputs kept in ``kept_net_inputs`` unless it is empty."""
     weighted_sums(inputs, weights, nodes)
-    add_bias_and_activate(code, biases, nodes, kept_net_inputs)
+    add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs)
 
 
 @kernel

@@ -2,39 +2,72 @@
 
 The losses are scikit-learn's: half squared error, log loss (binary per
 output for a logistic output layer, categorical for softmax) and half
-Poisson deviance. Probabilities are clipped to [eps, 1 - eps] as scikit-learn
-does, so log loss stays finite.
+Poisson deviance; and two robust regression losses scikit-learn's MLP does
+not have: Huber (squared near zero, linear beyond ``huber_delta``) and the
+pinball loss of a ``quantile``. Log loss clips probabilities to
+[clip, 1 - clip], the clip being the dtype's machine epsilon, as
+scikit-learn does, so it stays finite.
+
+Each kernel takes the ``bundles.Problem`` whose loss it computes, for the
+loss code and the loss's own settings.
 """
 
 import math
 
 from ._jit import kernel
-from .codes import EXP, IDENTITY, LOG_LOSS, LOGISTIC, POISSON, SOFTMAX, SQUARED_ERROR
+from .codes import (
+    EXP,
+    HUBER,
+    IDENTITY,
+    LOG_LOSS,
+    LOGISTIC,
+    POISSON,
+    QUANTILE,
+    SOFTMAX,
+    SQUARED_ERROR,
+)
 
 
 @kernel(fastmath=False)
-def sample_loss(loss, output_activation, activations, net_inputs, targets, eps):
+def sample_loss(problem, output_activation, activations, net_inputs, targets):
     """Loss of one sample, summed over its output nodes.
 
     ``net_inputs`` are the output nodes' net inputs: with an exp output the
     Poisson term y log(y / a) is y (log y - net) where a = exp(net) has
     underflowed (net below about -745), so the loss stays finite.
     """
+    loss_code = problem.loss_code
     total = 0.0
     n_outputs = activations.shape[0]
-    if loss == SQUARED_ERROR:
+    if loss_code == SQUARED_ERROR:
         for k in range(n_outputs):
             error = targets[k] - activations[k]
             total += error * error
         return 0.5 * total
-    if loss == LOG_LOSS:
+    if loss_code == LOG_LOSS:
+        clip = problem.probability_clip
         for k in range(n_outputs):
-            p = min(max(activations[k], eps), 1.0 - eps)
+            p = min(max(activations[k], clip), 1.0 - clip)
             y = targets[k]
             if y != 0.0:
                 total -= y * math.log(p)
             if output_activation != SOFTMAX and y != 1.0:
                 total -= (1.0 - y) * math.log(1.0 - p)
+        return total
+    if loss_code == HUBER:
+        delta = problem.huber_delta
+        for k in range(n_outputs):
+            error = abs(targets[k] - activations[k])
+            if error <= delta:
+                total += 0.5 * error * error
+            else:
+                total += delta * (error - 0.5 * delta)
+        return total
+    if loss_code == QUANTILE:
+        q = problem.quantile
+        for k in range(n_outputs):
+            error = targets[k] - activations[k]
+            total += q * error if error >= 0.0 else (q - 1.0) * error
         return total
     # POISSON: half deviance y log(y / a) - y + a
     for k in range(n_outputs):
@@ -51,33 +84,41 @@ def sample_loss(loss, output_activation, activations, net_inputs, targets, eps):
 
 
 @kernel
-def loss_scale(loss, n_outputs):
+def loss_scale(loss_code, n_outputs):
     """Factor turning the summed loss into scikit-learn's reported one.
 
     scikit-learn averages the squared error over outputs but sums the other
-    losses over outputs, while its gradients always sum over outputs.
+    losses over outputs, while its gradients always sum over outputs. The
+    robust regression losses are reported as the squared error is.
     """
-    if loss == SQUARED_ERROR:
+    if loss_code == SQUARED_ERROR or loss_code == HUBER or loss_code == QUANTILE:
         return 1.0 / n_outputs
     return 1.0
 
 
 @kernel
-def is_canonical(output_activation, loss):
+def is_canonical(output_activation, loss_code):
     """True for the pairs whose output delta simplifies to (a - y)."""
     return (
-        (loss == SQUARED_ERROR and output_activation == IDENTITY)
-        or (loss == LOG_LOSS and output_activation == LOGISTIC)
-        or (loss == LOG_LOSS and output_activation == SOFTMAX)
-        or (loss == POISSON and output_activation == EXP)
+        (loss_code == SQUARED_ERROR and output_activation == IDENTITY)
+        or (loss_code == LOG_LOSS and output_activation == LOGISTIC)
+        or (loss_code == LOG_LOSS and output_activation == SOFTMAX)
+        or (loss_code == POISSON and output_activation == EXP)
     )
 
 
 @kernel
-def loss_derivative(loss, activation, target):
+def loss_derivative(problem, activation, target):
     """dLoss/da for one output node (the loss summed over outputs)."""
-    if loss == SQUARED_ERROR:
+    loss_code = problem.loss_code
+    if loss_code == SQUARED_ERROR:
         return activation - target
-    if loss == LOG_LOSS:
+    if loss_code == LOG_LOSS:
         return (activation - target) / (activation * (1.0 - activation))
+    if loss_code == HUBER:
+        # the squared error's a - y, clipped to [-delta, delta]
+        return min(max(activation - target, -problem.huber_delta), problem.huber_delta)
+    if loss_code == QUANTILE:
+        # as scikit-learn's pinball loss: -q above the target, 1 - q at or below it
+        return -problem.quantile if target > activation else 1.0 - problem.quantile
     return 1.0 - target / activation

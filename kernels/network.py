@@ -35,6 +35,16 @@ def input_rows(data, work, rows, n_rows):
 
 
 @kernel
+def hidden_net_inputs(work, layer_units, layer, n_rows):
+    """Where hidden layer ``layer`` keeps its net inputs: its block of
+    ``work.net_inputs``, or an empty block when that buffer is empty (the
+    activation's derivative does not need them)."""
+    if work.net_inputs.shape[0] == 0:
+        return work.net_inputs[:0].reshape((0, layer_units[layer]))
+    return nodes_of(work.net_inputs, layer_units, work.max_rows, layer, n_rows)
+
+
+@kernel
 def forward_pass(data, net, params, work, rows, n_rows):
     """Activations of every layer for the samples ``rows[:n_rows]``; the output
     layer's net inputs too (``work.output_net_inputs``)."""
@@ -47,7 +57,8 @@ def forward_pass(data, net, params, work, rows, n_rows):
         if layer == output_layer:
             code, kept_net_inputs = net.output_activation, work.output_net_inputs[:n_rows]
         else:
-            code, kept_net_inputs = net.hidden_activation, work.output_net_inputs[:0]
+            code = net.hidden_activation
+            kept_net_inputs = hidden_net_inputs(work, layer_units, layer + 1, n_rows)
         if layer > 0:
             previous = nodes_of(work.activations, layer_units, work.max_rows, layer, n_rows)
             compute_layer(previous, weights, biases, code, nodes, kept_net_inputs)
@@ -69,14 +80,14 @@ def weighted_loss_sum(net, problem, work, rows, n_rows):
     total = 0.0
     for s in range(n_rows):
         row = rows[s]
-        total += problem.sample_weight[row] * sample_loss(
-            problem.loss,
+        loss = sample_loss(
+            problem,
             net.output_activation,
             outputs[s],
             work.output_net_inputs[s],
             problem.targets[row],
-            problem.probability_clip,
         )
+        total += problem.sample_weight[row] * loss
     return total
 
 
@@ -90,11 +101,9 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
     last = layer_units.shape[0] - 1
     compute_output_deltas(
         net.output_activation,
-        problem.loss,
+        problem,
         nodes_of(work.activations, layer_units, max_rows, last, n_rows),
-        problem.targets,
         rows,
-        problem.sample_weight,
         nodes_of(work.deltas, layer_units, max_rows, last, n_rows),
     )
     for layer in range(last - 1, -1, -1):
@@ -109,6 +118,7 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
                 weights_of(params, layer_units, layer),
                 layer_deltas,
                 layer_inputs,
+                hidden_net_inputs(work, layer_units, layer, n_rows),
                 nodes_of(work.deltas, layer_units, max_rows, layer, n_rows),
             )
         elif data.is_sparse:

@@ -21,9 +21,9 @@ from .optimizers import take_step
 
 
 @kernel(fastmath=False)
-def regularised_loss(loss, n_outputs, loss_sum, alpha, sum_squared_weights, total_weight):
+def regularised_loss(loss_code, n_outputs, loss_sum, alpha, sum_squared_weights, total_weight):
     """scikit-learn's reported loss: mean data loss plus 0.5 alpha |W|^2 / weight."""
-    data_loss = loss_sum / total_weight * loss_scale(loss, n_outputs)
+    data_loss = loss_sum / total_weight * loss_scale(loss_code, n_outputs)
     return data_loss + (0.5 * alpha) * sum_squared_weights / total_weight
 
 
@@ -49,7 +49,7 @@ def train_epoch(data, net, problem, order, batch_size, params, grads, work, opti
         total_weight = total_weight_of(problem.sample_weight, rows, n_rows)
         # the loss is taken with the weights before this batch's step
         batch_loss = regularised_loss(
-            problem.loss,
+            problem.loss_code,
             n_outputs,
             loss_sum,
             problem.alpha,
@@ -77,7 +77,7 @@ def loss_and_gradient(data, net, problem, rows, params, grads, work):
     total_weight = total_weight_of(problem.sample_weight, rows, n_samples)
     finish_gradients(net, params, grads, problem.alpha, total_weight)
     return regularised_loss(
-        problem.loss,
+        problem.loss_code,
         n_outputs,
         loss_sum,
         problem.alpha,

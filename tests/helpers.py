@@ -75,13 +75,15 @@ def make_net(layer_units, hidden, output):
 
 
 def make_work(layer_units, max_rows, dtype):
+    """A Work bundle that keeps every buffer, hidden net inputs included."""
     size = max_rows * sum(layer_units[1:])
     return kernels.Work(
-        np.empty((max_rows, layer_units[0]), dtype),
-        np.empty(size, dtype),
-        np.empty(size, dtype),
-        np.empty((max_rows, layer_units[-1]), dtype),
-        max_rows,
+        gathered_inputs=np.empty((max_rows, layer_units[0]), dtype),
+        activations=np.empty(size, dtype),
+        deltas=np.empty(size, dtype),
+        net_inputs=np.empty(size, dtype),
+        output_net_inputs=np.empty((max_rows, layer_units[-1]), dtype),
+        max_rows=max_rows,
     )
 
 
@@ -89,11 +91,13 @@ def problem_bundle(problem, alpha=None):
     """The kernels' Problem bundle of a test problem (dict from make_problem)."""
     dtype = problem["X"].dtype
     return kernels.Problem(
-        problem["y"],
-        problem["sw"],
-        codes.LOSS_CODES[problem["loss"]],
-        float(problem["alpha"] if alpha is None else alpha),
-        float(np.finfo(dtype).eps),
+        targets=problem["y"],
+        sample_weight=problem["sw"],
+        loss_code=codes.LOSS_CODES[problem["loss"]],
+        alpha=float(problem["alpha"] if alpha is None else alpha),
+        probability_clip=float(np.finfo(dtype).eps),
+        huber_delta=ref.HUBER_DELTA,
+        quantile=ref.QUANTILE,
     )
 
 
@@ -117,9 +121,8 @@ def optimizer_bundle(kind, first_moments, second_moments, step, settings):
 
 def kernel_loss_grad(problem, params, data=None, rows=None, max_rows=None):
     """Loss and packed gradient from ``kernels.loss_and_gradient``."""
-    X, y, sw = problem["X"], problem["y"], problem["sw"]
+    X = problem["X"]
     units = problem["units"]
-    dtype = X.dtype
     if data is None:
         data = dense_data(X)
     if rows is None:
@@ -130,17 +133,11 @@ def kernel_loss_grad(problem, params, data=None, rows=None, max_rows=None):
     value = kernels.loss_and_gradient(
         data,
         make_net(units, problem["hidden"], problem["output"]),
-        kernels.Problem(
-            y,
-            sw,
-            codes.LOSS_CODES[problem["loss"]],
-            float(problem["alpha"]),
-            float(np.finfo(dtype).eps),
-        ),
+        problem_bundle(problem),
         rows,
         params,
         grads,
-        make_work(units, max_rows, dtype),
+        make_work(units, max_rows, X.dtype),
     )
     return value, grads
 

@@ -126,7 +126,7 @@ def add_bench(subparsers):
 
 
 def _run_trace(args):
-    from ._worked_examples import run_trace
+    from .worked_examples import run_trace
 
     return run_trace(example=args.example, learning_rate=args.learning_rate)
 

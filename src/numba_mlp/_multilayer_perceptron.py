@@ -51,7 +51,16 @@ from sklearn.utils.validation import (
 
 from numba_mlp.kernels import predict_outputs
 
-from ._network import CHUNK_ROWS, kernel_dtype, make_data, make_net, make_work, pack, unpack
+from ._network import (
+    CHUNK_ROWS,
+    kernel_dtype,
+    make_data,
+    make_net,
+    make_problem,
+    make_work,
+    pack,
+    unpack,
+)
 from ._optimizers import OptimizerState
 from ._progress import EpochProgress
 from ._training import (
@@ -62,6 +71,7 @@ from ._training import (
     shuffled,
 )
 from ._validation import (
+    HIDDEN_ACTIVATIONS,
     check_fitted_shapes,
     check_fitted_weights,
     check_hidden_layer_sizes,
@@ -109,7 +119,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "out_activation": [None, StrOptions({"identity", "logistic", "softmax", "exp"})],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -240,10 +250,22 @@ class BaseMultilayerPerceptron(BaseEstimator):
         """The ``Net`` bundle of this network."""
         return make_net(layer_units, self.activation, self.out_activation_)
 
+    def _problem(self, y, sample_weight, dtype):
+        """The ``Problem`` bundle: what this network learns from ``y``."""
+        return make_problem(
+            y,
+            sample_weight,
+            self.loss,
+            self.alpha,
+            dtype,
+            huber_delta=getattr(self, "huber_delta", 1.0),
+            quantile=getattr(self, "quantile", 0.5),
+        )
+
     def _fit_lbfgs(self, X, y, sample_weight, layer_units):
         # Run LBFGS
         objective = FullBatchObjective(
-            X, y, sample_weight, self._net(layer_units), self.loss, self.alpha, X.dtype
+            X, self._problem(y, sample_weight, X.dtype), self._net(layer_units), X.dtype
         )
         packed_coef_inter = pack(self.coefs_, self.intercepts_, np.float64)
 
@@ -342,11 +364,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
         epochs = EpochRunner(
             X_train,
-            y_train,
-            sample_weight_train,
+            self._problem(y_train, sample_weight_train, X.dtype),
             self._net(layer_units),
-            self.loss,
-            self.alpha,
             params,
             batch_size,
         )
@@ -543,7 +562,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 )
         dtype = kernel_dtype(X.dtype, self.coefs_[0].dtype)
         objective = FullBatchObjective(
-            X, y, sample_weight, self._net(layer_units), self.loss, self.alpha, dtype
+            X, self._problem(y, sample_weight, dtype), self._net(layer_units), dtype
         )
         return objective(packed_coef_inter)
 
@@ -595,11 +614,12 @@ class BaseMultilayerPerceptron(BaseEstimator):
         data = make_data(X, dtype)
         max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
         outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
+        net = self._net(layer_units)
         predict_outputs(
             data,
-            self._net(layer_units),
+            net,
             pack(self.coefs_, self.intercepts_, dtype),
-            make_work(layer_units, max_rows, dtype, gather=False, backward=False),
+            make_work(net, max_rows, dtype, gather=False, backward=False),
             outputs,
         )
         return outputs
@@ -620,8 +640,12 @@ class BaseMultilayerPerceptron(BaseEstimator):
 _COMMON_PARAMETERS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of nodes in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden nodes.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', \
+'gelu', 'softplus', 'silu'}, default='relu'
+        Activation function of the hidden nodes. Besides scikit-learn's four,
+        numba-mlp has 'leaky_relu' (slope 0.01 below zero), 'elu'
+        (``exp(x) - 1`` below zero), 'gelu' (exact, with erf), 'softplus'
+        (``log(1 + exp(x))``) and 'silu' (``x / (1 + exp(-x))``).
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         The solver for weight optimization.
     alpha : float, default=0.0001
@@ -960,11 +984,23 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
+    loss : {'squared_error', 'poisson', 'huber', 'quantile'}, default='squared_error'
         The loss minimised: half squared error, or half Poisson deviance
-        (with an exp output activation)."""
+        (with an exp output activation); or, numba-mlp only, the Huber loss
+        (``0.5 r**2`` for ``|r| <= huber_delta``, else
+        ``huber_delta * (|r| - huber_delta / 2)``, r = y - prediction), robust
+        to outliers, or the pinball loss of ``quantile`` (``q r`` for
+        ``r >= 0``, else ``(q - 1) r``), which predicts that quantile of y
+        given X. Both are reported, like the squared error, as a mean over
+        outputs."""
         + _COMMON_PARAMETERS_DOC
-        + """
+        + """    huber_delta : float, default=1.0
+        Where the Huber loss turns from squared to linear (loss='huber').
+        numba-mlp only.
+    quantile : float in (0, 1), default=0.5
+        The quantile the pinball loss predicts (loss='quantile'). numba-mlp
+        only.
+
     Attributes
     ----------"""
         + _COMMON_ATTRIBUTES_DOC
@@ -982,7 +1018,9 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptron._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions({"squared_error", "poisson", "huber", "quantile"})],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -1013,6 +1051,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         n_iter_no_change=10,
         max_fun=15000,
         out_activation=None,
+        huber_delta=1.0,
+        quantile=0.5,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -1039,6 +1079,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.out_activation = out_activation
+        self.huber_delta = huber_delta
+        self.quantile = quantile
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict using the multi-layer perceptron model.

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from numba_mlp.kernels.bundles import Data, Net, Problem, Work
-from numba_mlp.kernels.codes import ACTIVATION_CODES, LOSS_CODES
+from numba_mlp.kernels.codes import ACTIVATION_CODES, LOSS_CODES, NET_INPUT_ACTIVATIONS
 
 #: Samples per chunk when predicting: large enough for efficient matrix
 #: products, small enough to bound the buffers whatever the number of samples.
@@ -86,35 +86,43 @@ def make_data(X, dtype):
     )
 
 
-def make_problem(y, sample_weight, loss, alpha, dtype):
+def make_problem(y, sample_weight, loss, alpha, dtype, huber_delta=1.0, quantile=0.5):
     """The ``Problem`` bundle: targets and sample weights in ``dtype``, the loss
-    code, the L2 penalty, and log loss's probability clip (``dtype``'s eps)."""
+    code, the L2 penalty, log loss's probability clip (``dtype``'s eps) and
+    the robust losses' settings."""
     y = np.asarray(y)
     if y.ndim == 1:
         y = y.reshape(-1, 1)
     if sample_weight is None:
         sample_weight = np.ones(y.shape[0], dtype=dtype)
     return Problem(
-        np.ascontiguousarray(y, dtype=dtype),
-        np.ascontiguousarray(sample_weight, dtype=dtype),
-        LOSS_CODES[loss],
-        float(alpha),
-        float(np.finfo(dtype).eps),
+        targets=np.ascontiguousarray(y, dtype=dtype),
+        sample_weight=np.ascontiguousarray(sample_weight, dtype=dtype),
+        loss_code=LOSS_CODES[loss],
+        alpha=float(alpha),
+        probability_clip=float(np.finfo(dtype).eps),
+        huber_delta=float(huber_delta),
+        quantile=float(quantile),
     )
 
 
-def make_work(layer_units, max_rows, dtype, gather=True, backward=True):
+def make_work(net, max_rows, dtype, gather=True, backward=True):
     """The ``Work`` bundle: buffers for ``max_rows`` samples at a time.
 
     ``gather=False`` when the dense rows will always be consecutive (predict,
     L-BFGS) or the input is sparse: the kernels then read X in place and the
     gather buffer is left empty. ``backward=False`` when no delta is needed.
+    The hidden nodes' net inputs are kept when ``net``'s hidden activation
+    needs them for its derivative.
     """
+    layer_units = net.layer_units
     node_count = max_rows * int(sum(layer_units[1:]))
+    keep_net_inputs = backward and net.hidden_activation in NET_INPUT_ACTIVATIONS
     return Work(
-        np.empty((max_rows if gather else 0, layer_units[0]), dtype=dtype),
-        np.empty(node_count, dtype=dtype),
-        np.empty(node_count if backward else 0, dtype=dtype),
-        np.empty((max_rows, layer_units[-1]), dtype=dtype),
-        int(max_rows),
+        gathered_inputs=np.empty((max_rows if gather else 0, layer_units[0]), dtype=dtype),
+        activations=np.empty(node_count, dtype=dtype),
+        deltas=np.empty(node_count if backward else 0, dtype=dtype),
+        net_inputs=np.empty(node_count if keep_net_inputs else 0, dtype=dtype),
+        output_net_inputs=np.empty((max_rows, layer_units[-1]), dtype=dtype),
+        max_rows=int(max_rows),
     )

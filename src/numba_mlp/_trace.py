@@ -7,7 +7,7 @@ overwrites: every node's net input, activation and delta and every weight's
 gradient and change (one plain gradient-descent step, no momentum), as
 NumPy arrays, one ``LayerTrace`` per layer of nodes. ``print(trace)`` shows
 them as the handouts' tables (``_trace_text``); ``python -m numba_mlp
-trace`` shows the handouts' examples (``_worked_examples``).
+trace`` shows the handouts' examples (``numba_mlp.worked_examples``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from numba_mlp.kernels.forward import compute_layer
 from numba_mlp.kernels.layout import biases_of, nodes_of, weights_of
 from numba_mlp.kernels.losses import loss_scale, sample_loss
 
-from ._network import kernel_dtype, make_net, make_problem, pack, unpack
+from ._network import kernel_dtype, make_net, pack, unpack
 from ._validation import check_fitted_weights, check_learning_rate
 
 
@@ -141,11 +141,9 @@ def _run_one_example(net, problem, params, inputs):
     rows = np.zeros(1, dtype=np.int64)
     compute_output_deltas(
         net.output_activation,
-        problem.loss,
+        problem,
         nodes_of(activations, layer_units, 1, last, 1),
-        problem.targets,
         rows,
-        problem.sample_weight,
         nodes_of(deltas, layer_units, 1, last, 1),
     )
     for layer in range(last - 1, 0, -1):
@@ -154,6 +152,7 @@ def _run_one_example(net, problem, params, inputs):
             weights_of(params, layer_units, layer),
             nodes_of(deltas, layer_units, 1, layer + 1, 1),
             nodes_of(activations, layer_units, 1, layer, 1),
+            nodes_of(net_inputs, layer_units, 1, layer, 1),
             nodes_of(deltas, layer_units, 1, layer, 1),
         )
 
@@ -246,7 +245,7 @@ def trace_step(
     alpha = float(estimator.alpha)
 
     net = make_net(layer_units, estimator.activation, estimator.out_activation_)
-    problem = make_problem(targets, None, estimator.loss, alpha, dtype)
+    problem = estimator._problem(targets, None, dtype)
     params = pack(coefs, intercepts, dtype)
     nodes = _run_one_example(net, problem, params, x.reshape(1, -1))
     net_inputs, activations, deltas, gradients = nodes
@@ -255,14 +254,13 @@ def trace_step(
     n_outputs = layer_units[-1]
     loss = float(
         sample_loss(
-            problem.loss,
+            problem,
             net.output_activation,
             activations[-n_outputs:],
             net_inputs[-n_outputs:],
             targets[0],
-            problem.probability_clip,
         )
-        * loss_scale(problem.loss, n_outputs)
+        * loss_scale(problem.loss_code, n_outputs)
     )
     weight_grads, bias_grads = unpack(gradients, layer_units)
     weight_changes, bias_changes = unpack(changes, layer_units)

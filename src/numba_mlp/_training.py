@@ -20,7 +20,7 @@ import numpy as np
 
 from numba_mlp.kernels import loss_and_gradient, train_epoch
 
-from ._network import make_data, make_problem, make_work
+from ._network import make_data, make_work
 
 NON_FINITE_MESSAGE = (
     "Solver produced non-finite parameter weights. The input data may contain "
@@ -39,18 +39,16 @@ def raise_non_finite(what):
 class EpochRunner:
     """Runs epochs of minibatch training on one training set, in place on ``params``."""
 
-    def __init__(self, X, y, sample_weight, net, loss, alpha, params, batch_size):
+    def __init__(self, X, problem, net, params, batch_size):
         dtype = params.dtype
         self.data = make_data(X, dtype)
-        self.problem = make_problem(y, sample_weight, loss, alpha, dtype)
+        self.problem = problem
         self.net = net
         self.params = params
         self.grads = np.empty_like(params)
         self.batch_size = int(batch_size)
         # sparse rows are read in place; dense ones are gathered in visiting order
-        self.work = make_work(
-            net.layer_units, self.batch_size, dtype, gather=not self.data.is_sparse
-        )
+        self.work = make_work(net, self.batch_size, dtype, gather=not self.data.is_sparse)
 
     def run_epoch(self, sample_idx, optimizer):
         """Every minibatch of one epoch, visiting ``sample_idx`` in order; the
@@ -72,15 +70,15 @@ class FullBatchObjective:
     """The full-batch loss and its flat gradient at given parameters: the
     function L-BFGS minimises (all samples form one batch, as in scikit-learn)."""
 
-    def __init__(self, X, y, sample_weight, net, loss, alpha, dtype):
+    def __init__(self, X, problem, net, dtype):
         self.data = make_data(X, dtype)
-        self.problem = make_problem(y, sample_weight, loss, alpha, dtype)
+        self.problem = problem
         self.net = net
         self.dtype = dtype
         n_samples = X.shape[0]
         self.rows = np.arange(n_samples, dtype=np.int64)
         # rows 0..n-1 are consecutive: X is read in place, nothing gathered
-        self.work = make_work(net.layer_units, n_samples, dtype, gather=False)
+        self.work = make_work(net, n_samples, dtype, gather=False)
         units = [int(u) for u in net.layer_units]
         self.n_params = sum(a * b for a, b in zip(units, units[1:])) + sum(units[1:])
 

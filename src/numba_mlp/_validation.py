@@ -18,7 +18,22 @@ OUTPUT_ACTIVATIONS_FOR_LOSS = {
     "squared_error": ("identity", "logistic", "softmax", "exp"),
     "log_loss": ("logistic", "softmax"),
     "poisson": ("exp", "logistic", "softmax"),
+    "huber": ("identity",),
+    "quantile": ("identity",),
 }
+
+#: Activations of hidden nodes: scikit-learn's four, then numba-mlp's.
+HIDDEN_ACTIVATIONS = (
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "silu",
+)
 
 #: Output activations whose outputs are probabilities (``predict_proba``).
 PROBABILITY_OUTPUT_ACTIVATIONS = ("logistic", "softmax")

@@ -29,18 +29,22 @@ from helpers import (
 )
 
 COMBO_IDS = ["-".join(c) for c in ref.COMBINATIONS]
+ALL_COMBINATIONS = ref.COMBINATIONS + ref.NEW_COMBINATIONS
+ALL_COMBO_IDS = ["-".join(c) for c in ALL_COMBINATIONS]
 
 
 def test_every_valid_combination_is_covered():
-    # 4 hidden activations x (4 + 2 + 3) valid (output activation, loss) pairs
+    # scikit-learn's: 4 hidden activations x (4 + 2 + 3) (output activation, loss) pairs
     assert len(ref.COMBINATIONS) == 36
-    assert len(set(ref.COMBINATIONS)) == 36
+    # numba-mlp's: 9 hidden activations x 11 pairs, less scikit-learn's 36
+    assert len(ref.NEW_COMBINATIONS) == 9 * 11 - 36
+    assert len(set(ALL_COMBINATIONS)) == 9 * 11
 
 
 # ------------------------------------------- (a) forward, loss and gradient
 
 
-@pytest.mark.parametrize("hidden,output,loss", ref.COMBINATIONS, ids=COMBO_IDS)
+@pytest.mark.parametrize("hidden,output,loss", ALL_COMBINATIONS, ids=ALL_COMBO_IDS)
 def test_matches_reference(hidden, output, loss):
     problem, params = make_problem(hidden, output, loss)
     coefs, intercepts = problem["coefs"], problem["intercepts"]
@@ -117,22 +121,32 @@ def test_squared_error_loss_is_averaged_over_outputs():
 
 
 def away_from_kinks(problem, params):
-    """Smallest |net input| of the hidden relu nodes (inf for smooth nets)."""
-    if problem["hidden"] != "relu":
-        return np.inf
+    """Distance to the nearest kink: of a hidden (leaky) ReLU node's net
+    input from 0, of a residual y - a from 0 (pinball loss) or from
+    +-delta (Huber's second derivative); inf where there is none."""
     coefs, intercepts = ref.unpack(params, problem["units"])
-    nets = ref.net_inputs(problem["X"], coefs, intercepts, "relu")
-    return min(np.abs(net).min() for net in nets)
+    distances = [np.inf]
+    if problem["hidden"] in ("relu", "leaky_relu"):
+        nets = ref.net_inputs(problem["X"], coefs, intercepts, problem["hidden"])
+        distances += [np.abs(net).min() for net in nets]
+    outputs = ref.forward(problem["X"], coefs, intercepts, problem["hidden"], problem["output"])[-1]
+    residuals = np.abs(problem["y"] - outputs)
+    if problem["loss"] == "quantile":
+        distances.append(residuals.min())
+    if problem["loss"] == "huber":
+        distances.append(np.abs(residuals - ref.HUBER_DELTA).min())
+    return min(distances)
 
 
-@pytest.mark.parametrize("hidden,output,loss", ref.COMBINATIONS, ids=COMBO_IDS)
+@pytest.mark.parametrize("hidden,output,loss", ALL_COMBINATIONS, ids=ALL_COMBO_IDS)
 def test_gradient_matches_finite_differences(hidden, output, loss):
     problem, params = make_problem(hidden, output, loss, seed=1)
     h = 1e-6
     assert away_from_kinks(problem, params) > 1e-3  # a step of h never crosses a kink
-    # The gradient is of the data loss SUMMED over outputs (squared error
-    # reports the mean over outputs) plus the unscaled L2 term.
-    scale = problem["units"][-1] if loss == "squared_error" else 1.0
+    # The gradient is of the data loss SUMMED over outputs (squared error and
+    # the robust losses report the mean over outputs) plus the unscaled L2 term.
+    averaged = loss in ("squared_error", "huber", "quantile")
+    scale = problem["units"][-1] if averaged else 1.0
     n_weights = sum(a * b for a, b in zip(problem["units"][:-1], problem["units"][1:]))
 
     def l2(w):

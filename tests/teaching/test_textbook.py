@@ -23,7 +23,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from numba_mlp import MLPClassifier, MLPRegressor
-from numba_mlp._worked_examples import (
+from numba_mlp.worked_examples import (
     ALICE_COEFS,
     ALICE_INTERCEPTS,
     HANDOUT_HIDDEN_BIASES,

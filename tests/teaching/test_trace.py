@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from numba_mlp import LayerTrace, MLPClassifier, MLPRegressor, StepTrace, trace_step
 from numba_mlp._trace_text import format_trace
-from numba_mlp._worked_examples import alice_example, handout_example
+from numba_mlp.worked_examples import alice_example, handout_example
 
 from helpers import sigmoid
 
@@ -228,10 +228,11 @@ def test_trace_values_are_the_training_kernels_buffers(kind, hidden, activation)
     layer_units = [4, *hidden, est.n_outputs_]
     params = pack(est.coefs_, est.intercepts_, np.float64)
     grads = np.empty_like(params)
-    work = make_work(layer_units, 1, np.float64, gather=False)
+    net = make_net(layer_units, est.activation, est.out_activation_)
+    work = make_work(net, 1, np.float64, gather=False)
     loss = loss_and_gradient(
         make_data(X[7:8], np.float64),
-        make_net(layer_units, est.activation, est.out_activation_),
+        net,
         make_problem(trace.target.reshape(1, -1), None, est.loss, 0.0, np.float64),
         np.zeros(1, dtype=np.int64),
         params,

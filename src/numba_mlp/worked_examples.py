@@ -73,14 +73,35 @@ HANDOUT_OUTPUT_ACTIVATION = 0.6
 
 
 def alice_example(learning_rate=INTRODUCTION_LEARNING_RATE):
-    """The introduction's 2-2-1 network on Alice: (network, x, y)."""
+    """The 2-2-1 network of 'Introduction to Neural Networks', on Alice.
+
+    Every weight 1, every bias 0, logistic hidden and output nodes, squared
+    error; Alice is x = (-2, -1) (weight and height, centred), y = 1.
+
+    Returns
+    -------
+    network : MLPRegressor
+        Fitted, with the document's weights, ``learning_rate_init=learning_rate``.
+    x : list of float
+    y : float
+    """
     net = _network_with_weights(ALICE_COEFS, ALICE_INTERCEPTS, [ALICE_X], [ALICE_Y], learning_rate)
     return net, ALICE_X, ALICE_Y
 
 
 def handout_example(learning_rate=HANDOUT_LEARNING_RATE):
-    """The handout's 3-4-1 network, x = (1, 3, 5), y = 1, output bias set so
-    that the output activation is the handout's assumed 0.6: (network, x, y)."""
+    """The 3-4-1 network of 'Neural Networks from Scratch', on x = (1, 3, 5), y = 1.
+
+    The output bias is set so that the output activation is the handout's
+    assumed 0.6.
+
+    Returns
+    -------
+    network : MLPRegressor
+        Fitted, with the handout's weights, ``learning_rate_init=learning_rate``.
+    x : list of float
+    y : float
+    """
     x, y = HANDOUT_X, HANDOUT_Y
     hidden = [
         1.0 / (1.0 + np.exp(-sum(x[i] * HANDOUT_W_INPUT_HIDDEN[i][j] for i in range(3))))
