@@ -14,7 +14,7 @@ drives it lives in ``numba_mlp``.
 from . import codes
 from .bundles import Data, Net, Optimizer, Problem, Work
 from .network import predict_outputs
-from .training import loss_and_gradient, train_epoch
+from .training import loss_and_gradient, mean_data_loss, train_epoch
 
 __all__ = [
     "Data",
@@ -24,6 +24,7 @@ __all__ = [
     "Work",
     "codes",
     "loss_and_gradient",
+    "mean_data_loss",
     "predict_outputs",
     "train_epoch",
 ]

@@ -22,11 +22,13 @@ class Data(NamedTuple):
 
 
 class Net(NamedTuple):
-    """The shape of the network and the activation of its nodes."""
+    """The shape of the network, the activation of its nodes, and the dropout
+    of its hidden layers while training."""
 
     layer_units: np.ndarray  #: nodes per layer, inputs first (int64)
     hidden_activation: int  #: activation code of every hidden node
     output_activation: int  #: activation code of the output nodes
+    dropout_rates: np.ndarray  #: (n_hidden_layers,) float64, or empty: nothing dropped
 
 
 class Problem(NamedTuple):
@@ -48,13 +50,15 @@ class Work(NamedTuple):
     inputs, from which a loss can be computed where the activation has lost
     them (an exp output underflowing to 0). Hidden nodes keep their net
     inputs in ``net_inputs`` only when their activation's derivative needs
-    them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it is empty.
+    them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it is empty. So is
+    ``dropout_scales`` unless the network drops nodes (``kernels.dropout``).
     """
 
     gathered_inputs: np.ndarray  #: (max_rows, n_features) rows gathered from X, or (0, ...)
     activations: np.ndarray  #: every node's activation, layer after layer
     deltas: np.ndarray  #: every node's delta (empty when only predicting)
     net_inputs: np.ndarray  #: every node's net input, laid out as ``activations``, or empty
+    dropout_scales: np.ndarray  #: every node's dropout factor, laid out so, or empty
     output_net_inputs: np.ndarray  #: (max_rows, n_outputs)
     max_rows: int
 

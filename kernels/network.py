@@ -15,6 +15,7 @@ from .backward import (
     compute_output_deltas,
     finish_gradient,
 )
+from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
 from .layout import biases_of, n_weights, nodes_of, weights_of
 from .losses import sample_loss
@@ -45,9 +46,27 @@ def hidden_net_inputs(work, layer_units, layer, n_rows):
 
 
 @kernel
+def drops(net, work, hidden_layer):
+    """True if hidden layer ``hidden_layer`` (0 = first) drops nodes: it has a
+    dropout rate, and ``work`` has room for the factors (training only)."""
+    return (
+        work.dropout_scales.shape[0] > 0
+        and net.dropout_rates.shape[0] > 0
+        and net.dropout_rates[hidden_layer] > 0.0
+    )
+
+
+@kernel
+def dropout_scales_of(net, work, layer, n_rows):
+    """The dropout factors of the nodes of layer ``layer`` (1 = first hidden)."""
+    return nodes_of(work.dropout_scales, net.layer_units, work.max_rows, layer, n_rows)
+
+
+@kernel
 def forward_pass(data, net, params, work, rows, n_rows):
     """Activations of every layer for the samples ``rows[:n_rows]``; the output
-    layer's net inputs too (``work.output_net_inputs``)."""
+    layer's net inputs too (``work.output_net_inputs``). Hidden nodes are
+    dropped where ``drops`` says so."""
     layer_units = net.layer_units
     output_layer = layer_units.shape[0] - 2
     for layer in range(output_layer + 1):
@@ -68,6 +87,9 @@ def forward_pass(data, net, params, work, rows, n_rows):
         else:
             inputs = input_rows(data, work, rows, n_rows)
             compute_layer(inputs, weights, biases, code, nodes, kept_net_inputs)
+        if layer < output_layer and drops(net, work, layer):
+            scales = dropout_scales_of(net, work, layer + 1, n_rows)
+            drop_nodes(nodes, net.dropout_rates[layer], scales)
 
 
 @kernel
@@ -113,14 +135,21 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
         if layer > 0:
             layer_inputs = nodes_of(work.activations, layer_units, max_rows, layer, n_rows)
             compute_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads)
+            # the derivative is taken before dropout; dropped nodes get delta 0
+            dropped = drops(net, work, layer - 1)
+            if dropped:
+                undo_drop(layer_inputs, dropout_scales_of(net, work, layer, n_rows))
+            hidden_deltas = nodes_of(work.deltas, layer_units, max_rows, layer, n_rows)
             compute_hidden_deltas(
                 net.hidden_activation,
                 weights_of(params, layer_units, layer),
                 layer_deltas,
                 layer_inputs,
                 hidden_net_inputs(work, layer_units, layer, n_rows),
-                nodes_of(work.deltas, layer_units, max_rows, layer, n_rows),
+                hidden_deltas,
             )
+            if dropped:
+                scale_deltas(hidden_deltas, dropout_scales_of(net, work, layer, n_rows))
         elif data.is_sparse:
             compute_gradient_sparse(
                 data.values, data.indices, data.indptr, rows, layer_deltas, weight_grads, bias_grads

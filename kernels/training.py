@@ -1,10 +1,13 @@
-"""Training kernels: a whole epoch of minibatch steps, and the full-batch
-loss and gradient that L-BFGS asks for.
+"""Training kernels: a whole epoch of minibatch steps, the full-batch loss
+and gradient that L-BFGS asks for, and the mean loss early stopping can
+watch on a validation set.
 
 One call of ``train_epoch`` runs every minibatch of an epoch, so Python runs
 once per epoch: for each batch, forward pass, loss, backward pass, then one
 optimiser step on the flat parameter buffer.
 """
+
+import numpy as np
 
 from ._jit import kernel
 from .layout import n_weights
@@ -28,14 +31,18 @@ def regularised_loss(loss_code, n_outputs, loss_sum, alpha, sum_squared_weights,
 
 
 @kernel
-def train_epoch(data, net, problem, order, batch_size, params, grads, work, optimizer):
+def train_epoch(data, net, problem, order, batch_size, params, grads, work, optimizer, seed):
     """Run every minibatch of one epoch; return the summed batch losses.
 
     ``order`` lists the samples in the order they are visited (shuffled or
     not); ``optimizer`` (``bundles.Optimizer``) carries the moments and the
-    step count across calls. Like scikit-learn, an epoch runs to its end even
-    after a batch loss became non-finite; the driver decides what follows.
+    step count across calls; ``seed`` seeds this epoch's dropout masks
+    (nothing is drawn without dropout). Like scikit-learn, an epoch runs to
+    its end even after a batch loss became non-finite; the driver decides
+    what follows.
     """
+    if work.dropout_scales.shape[0] > 0:
+        np.random.seed(seed)
     layer_units = net.layer_units
     n_outputs = layer_units[layer_units.shape[0] - 1]
     weight_count = n_weights(layer_units)
@@ -84,3 +91,21 @@ def loss_and_gradient(data, net, problem, rows, params, grads, work):
         squared_weights(params, layer_units),
         total_weight,
     )
+
+
+@kernel
+def mean_data_loss(data, net, problem, params, work):
+    """Mean loss over every sample of ``problem``, without the L2 term, as
+    scikit-learn reports it; computed ``work.max_rows`` samples at a time."""
+    layer_units = net.layer_units
+    n_outputs = layer_units[layer_units.shape[0] - 1]
+    n_samples = problem.targets.shape[0]
+    rows = np.arange(n_samples)
+    loss_sum = 0.0
+    for start in range(0, n_samples, work.max_rows):
+        n_rows = min(work.max_rows, n_samples - start)
+        batch_rows = rows[start : start + n_rows]
+        forward_pass(data, net, params, work, batch_rows, n_rows)
+        loss_sum += weighted_loss_sum(net, problem, work, batch_rows, n_rows)
+    total_weight = total_weight_of(problem.sample_weight, rows, n_samples)
+    return regularised_loss(problem.loss_code, n_outputs, loss_sum, 0.0, 0.0, total_weight)

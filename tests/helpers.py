@@ -66,22 +66,25 @@ def sparse_data(X):
     )
 
 
-def make_net(layer_units, hidden, output):
+def make_net(layer_units, hidden, output, dropout_rates=()):
     return kernels.Net(
-        np.asarray(layer_units, dtype=np.int64),
-        codes.ACTIVATION_CODES[hidden],
-        codes.ACTIVATION_CODES[output],
+        layer_units=np.asarray(layer_units, dtype=np.int64),
+        hidden_activation=codes.ACTIVATION_CODES[hidden],
+        output_activation=codes.ACTIVATION_CODES[output],
+        dropout_rates=np.asarray(dropout_rates, dtype=np.float64),
     )
 
 
-def make_work(layer_units, max_rows, dtype):
-    """A Work bundle that keeps every buffer, hidden net inputs included."""
+def make_work(layer_units, max_rows, dtype, dropout=False):
+    """A Work bundle that keeps every buffer, hidden net inputs included
+    (and dropout factors if ``dropout``)."""
     size = max_rows * sum(layer_units[1:])
     return kernels.Work(
         gathered_inputs=np.empty((max_rows, layer_units[0]), dtype),
         activations=np.empty(size, dtype),
         deltas=np.empty(size, dtype),
         net_inputs=np.empty(size, dtype),
+        dropout_scales=np.empty(size if dropout else 0, dtype),
         output_net_inputs=np.empty((max_rows, layer_units[-1]), dtype),
         max_rows=max_rows,
     )

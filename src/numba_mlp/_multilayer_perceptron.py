@@ -29,11 +29,12 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, check_scoring, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -45,6 +46,7 @@ from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
+    check_consistent_length,
     check_is_fitted,
     validate_data,
 )
@@ -67,11 +69,13 @@ from ._training import (
     EpochRunner,
     FullBatchObjective,
     ctrl_c_held_back,
+    mean_loss,
     raise_non_finite,
     shuffled,
 )
 from ._validation import (
     HIDDEN_ACTIVATIONS,
+    check_dropout,
     check_fitted_shapes,
     check_fitted_weights,
     check_hidden_layer_sizes,
@@ -111,6 +115,13 @@ def _unchanged_on_error(estimator):
         raise
 
 
+def _times_class_weights(sample_weight, sample_class_weights, dtype):
+    """Each sample's weight (1 if None) times the weight of its class."""
+    if sample_weight is None:
+        return sample_class_weights.astype(dtype)
+    return (sample_weight * sample_class_weights).astype(dtype, copy=False)
+
+
 class BaseMultilayerPerceptron(BaseEstimator):
     """Shared logic of MLPClassifier and MLPRegressor (not for direct use)."""
 
@@ -148,6 +159,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "scoring": [str, callable, None],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
     }
 
     def _default_output_activation(self):
@@ -197,10 +210,18 @@ class BaseMultilayerPerceptron(BaseEstimator):
         return coef_init.astype(dtype, copy=False), intercept_init.astype(dtype, copy=False)
 
     def _fit(
-        self, X, y, sample_weight=None, incremental=False, coefs_init=None, intercepts_init=None
+        self,
+        X,
+        y,
+        sample_weight=None,
+        incremental=False,
+        coefs_init=None,
+        intercepts_init=None,
+        validation=(None, None, None),
     ):
         """Validate, initialise or continue, train; callers guard with
-        ``_unchanged_on_error``."""
+        ``_unchanged_on_error``. ``validation`` is ``fit``'s
+        ``(X_val, y_val, sample_weight_val)``."""
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
 
@@ -217,6 +238,13 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
         self.n_outputs_ = y.shape[1]
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
+        class_weights = self._class_weights(y, incremental)
+        if class_weights is not None:
+            sample_weight = _times_class_weights(
+                sample_weight, class_weights[self._class_index(y)], X.dtype
+            )
+        validation = self._check_validation_set(*validation, class_weights=class_weights)
+        dropout_rates = check_dropout(self.dropout, len(hidden_layer_sizes), self.solver)
 
         self._random_state = check_random_state(self.random_state)
 
@@ -241,14 +269,17 @@ class BaseMultilayerPerceptron(BaseEstimator):
             self._best_coefs = [c.copy() for c in self.coefs_]
             self._best_intercepts = [i.copy() for i in self.intercepts_]
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, sample_weight, layer_units, incremental)
+            self._fit_stochastic(
+                X, y, sample_weight, layer_units, incremental, validation, dropout_rates
+            )
         elif self.solver == "lbfgs":
             self._fit_lbfgs(X, y, sample_weight, layer_units)
         return self
 
-    def _net(self, layer_units):
-        """The ``Net`` bundle of this network."""
-        return make_net(layer_units, self.activation, self.out_activation_)
+    def _net(self, layer_units, dropout_rates=0.0):
+        """The ``Net`` bundle of this network (dropping nodes only when
+        training is given ``dropout_rates``)."""
+        return make_net(layer_units, self.activation, self.out_activation_, dropout_rates)
 
     def _problem(self, y, sample_weight, dtype):
         """The ``Problem`` bundle: what this network learns from ``y``."""
@@ -261,6 +292,76 @@ class BaseMultilayerPerceptron(BaseEstimator):
             huber_delta=getattr(self, "huber_delta", 1.0),
             quantile=getattr(self, "quantile", 0.5),
         )
+
+    def _class_weights(self, y, incremental):
+        """The weight of each class of ``classes_``, or None (regressors, and
+        classifiers without ``class_weight``)."""
+        return None
+
+    def _check_validation_set(self, X_val, y_val, sample_weight_val, class_weights=None):
+        """``fit``'s validation set, checked and converted, or None if none was given."""
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError(
+                    "sample_weight_val is given without a validation set: pass X_val "
+                    "and y_val too, or leave sample_weight_val out."
+                )
+            return None
+        if y_val is None:
+            raise ValueError("X_val is provided, but y_val was not provided.")
+        if X_val is None:
+            raise ValueError("y_val is provided, but X_val was not provided.")
+        if not self.early_stopping or self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                "X_val and y_val are passed to fit, but only early stopping uses a "
+                f"validation set, and early_stopping={self.early_stopping!r} with "
+                f"solver={self.solver!r}. Set early_stopping=True with solver='sgd' "
+                "or 'adam', or leave X_val and y_val out."
+            )
+        X_val = check_sparse_input(
+            validate_data(
+                self,
+                X_val,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
+        )
+        y_val = self._check_validation_targets(y_val)
+        check_consistent_length(X_val, y_val)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                f"The validation set has {X_val.shape[0]} sample; early stopping needs at least 2."
+            )
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(sample_weight_val, X_val)
+        if class_weights is not None:
+            sample_weight_val = _times_class_weights(
+                sample_weight_val,
+                class_weights[np.searchsorted(self.classes_, y_val)],
+                X_val.dtype,
+            )
+        return X_val, y_val, sample_weight_val
+
+    def _validation_score(self, X, y, sample_weight):
+        """What early stopping watches on the validation set (``scoring``)."""
+        if self.scoring is None:
+            return self._score(X, y, sample_weight=sample_weight)
+        if self.scoring == "loss":
+            targets = self._encoded_targets(y)
+            params = pack(self.coefs_, self.intercepts_, kernel_dtype(self.coefs_[0].dtype))
+            problem = self._problem(targets, sample_weight, params.dtype)
+            net = self._net(self._layer_units)
+            return -float(mean_loss(X, problem, net, params))
+        scorer = check_scoring(self, scoring=self.scoring)
+        with warnings.catch_warnings():
+            # X is the validated array: feature names were checked once, in fit
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            return scorer(self, X, y, sample_weight=sample_weight)
+
+    def _encoded_targets(self, y):
+        """Targets as the network's outputs see them."""
+        return y
 
     def _fit_lbfgs(self, X, y, sample_weight, layer_units):
         # Run LBFGS
@@ -297,7 +398,16 @@ class BaseMultilayerPerceptron(BaseEstimator):
         # last, once the model is complete: a warnings filter may raise it
         _check_optimize_result("lbfgs", opt_res, self.max_iter)
 
-    def _fit_stochastic(self, X, y, sample_weight, layer_units, incremental):
+    def _fit_stochastic(
+        self,
+        X,
+        y,
+        sample_weight,
+        layer_units,
+        incremental,
+        validation=None,
+        dropout_rates=None,
+    ):
         params = pack(self.coefs_, self.intercepts_, X.dtype)
         # coefs_ become views of the buffer the kernels train: no second copy
         self.coefs_, self.intercepts_ = unpack(params, layer_units)
@@ -308,7 +418,11 @@ class BaseMultilayerPerceptron(BaseEstimator):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
-        if early_stopping:
+        if early_stopping and validation is not None:
+            # a validation set given to fit: no split, all of X is trained on
+            X_train, y_train, sample_weight_train = X, y, sample_weight
+            X_val, y_val, sample_weight_val = validation
+        elif early_stopping:
             # don't stratify in multilabel classification
             should_stratify = is_classifier(self) and self.n_outputs_ == 1
             stratify = y if should_stratify else None
@@ -362,10 +476,11 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 )
             batch_size = np.clip(self.batch_size, 1, n_samples)
 
+        dropping = dropout_rates is not None and dropout_rates.any()
         epochs = EpochRunner(
             X_train,
             self._problem(y_train, sample_weight_train, X.dtype),
-            self._net(layer_units),
+            self._net(layer_units, dropout_rates if dropping else 0.0),
             params,
             batch_size,
         )
@@ -377,8 +492,11 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 if self.shuffle:
                     sample_idx = shuffled(sample_idx, self._random_state)
 
+                # drawn only with dropout: without, the draws are scikit-learn's
+                dropout_seed = self._random_state.randint(2**31 - 1) if dropping else 0
+
                 with ctrl_c_held_back():  # an epoch is counted whole or not at all
-                    accumulated_loss = epochs.run_epoch(sample_idx, self._optimizer)
+                    accumulated_loss = epochs.run_epoch(sample_idx, self._optimizer, dropout_seed)
                     if not early_stopping:
                         # without a best model to go back to, stop where it happens
                         if not np.isfinite(accumulated_loss):
@@ -457,7 +575,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
     def _update_no_improvement_count(self, early_stopping, X, y, sample_weight):
         if early_stopping:
             # compute validation score (can be NaN), use that for stopping
-            val_score = self._score(X, y, sample_weight=sample_weight)
+            val_score = self._validation_score(X, y, sample_weight)
 
             self.validation_scores_.append(val_score)
 
@@ -491,6 +609,10 @@ class BaseMultilayerPerceptron(BaseEstimator):
         sample_weight: ArrayLike | None = None,
         coefs_init: Sequence[ArrayLike] | None = None,
         intercepts_init: Sequence[ArrayLike] | None = None,
+        *,
+        X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
     ) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
@@ -509,6 +631,15 @@ class BaseMultilayerPerceptron(BaseEstimator):
             initialisation (and, with ``warm_start``, the previous weights).
         intercepts_init : list of arrays, default=None
             Initial bias vectors, shaped like ``intercepts_``.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            A validation set for early stopping (``early_stopping=True``,
+            stochastic solvers): it replaces the ``validation_fraction``
+            split, so all of X is trained on. numba-mlp only, as in
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            The validation set's targets.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            The validation set's sample weights.
 
         Returns
         -------
@@ -523,6 +654,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
                 incremental=False,
                 coefs_init=coefs_init,
                 intercepts_init=intercepts_init,
+                validation=(X_val, y_val, sample_weight_val),
             )
 
     def _loss_grad_lbfgs(
@@ -694,6 +826,20 @@ _COMMON_PARAMETERS_DOC = """
         Activation of the output nodes. None keeps scikit-learn's choice
         (logistic or softmax for classification, identity or exp for
         regression). numba-mlp only.
+    dropout : float or array-like of shape (n_layers - 2,), default=0.0
+        Probability that a hidden node is dropped during training (inverted
+        dropout: kept activations are divided by ``1 - dropout``), one rate
+        for every hidden layer or one per hidden layer. Prediction never
+        drops. The masks are drawn from ``random_state``, so a fit is
+        reproducible; 0.0 draws nothing and gives scikit-learn's results.
+        Stochastic solvers only. numba-mlp only.
+    scoring : str, callable or None, default=None
+        What early stopping watches on the validation set (and records in
+        ``validation_scores_``): None for the estimator's ``score``
+        (scikit-learn's behaviour), 'loss' for the negative mean validation
+        loss (without the L2 term, so that higher is better), or a
+        scikit-learn scorer name or callable ``scorer(estimator, X, y)``.
+        numba-mlp only, as in :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
 """
 
 _COMMON_ATTRIBUTES_DOC = """
@@ -704,7 +850,8 @@ _COMMON_ATTRIBUTES_DOC = """
     loss_curve_ : list of shape (``n_iter_``,)
         The loss at the end of each epoch (stochastic solvers).
     validation_scores_ : list of shape (``n_iter_``,) or None
-        The validation score at each epoch when ``early_stopping=True``.
+        The validation score (what ``scoring`` names) at each epoch when
+        ``early_stopping=True``.
     best_validation_score_ : float or None
         The best validation score when ``early_stopping=True``.
     t_ : int
@@ -741,6 +888,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         + """    loss : {'log_loss', 'squared_error'}, default='log_loss'
         The loss minimised. 'squared_error' (half squared error, as in the
         textbooks) is a numba-mlp addition.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, ``{class_label: weight}``: a sample's weight
+        is its ``sample_weight`` times its class's weight. 'balanced' gives
+        ``n_samples / (n_classes * np.bincount(y))``. Not for multilabel
+        targets; ``partial_fit`` takes a dict only. numba-mlp only, as in
+        scikit-learn's other classifiers.
 
     Attributes
     ----------
@@ -762,6 +915,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptron._parameter_constraints,
         "loss": [StrOptions({"log_loss", "squared_error"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -792,6 +946,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         max_fun=15000,
         loss="log_loss",
         out_activation=None,
+        class_weight=None,
+        scoring=None,
+        dropout=0.0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -818,6 +975,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self.max_fun = max_fun
         self.loss = loss
         self.out_activation = out_activation
+        self.class_weight = class_weight
+        self.scoring = scoring
+        self.dropout = dropout
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
@@ -856,6 +1016,52 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         # Booleans keep float32 data from being upcast.
         y = self._label_binarizer.transform(y).astype(bool)
         return X, y
+
+    def _class_weights(self, y, incremental):
+        """The weight of each class of ``classes_`` (``class_weight``), or None."""
+        if self.class_weight is None:
+            return None
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            raise ValueError(
+                "class_weight is not supported for multilabel targets (y is an "
+                "indicator matrix, one binary output per label). Pass per-sample "
+                "weights as sample_weight instead."
+            )
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError(
+                f"class_weight '{self.class_weight}' is not supported for "
+                "partial_fit. In order to use 'balanced' weights, use "
+                f"compute_class_weight('{self.class_weight}', classes=classes, y=y). "
+                "In place of y you can use a large enough sample of the full "
+                "training set target to properly estimate the class frequency "
+                "distributions. Pass the resulting weights as the class_weight "
+                "parameter."
+            )
+        labels = self.classes_[self._class_index(y)]
+        return compute_class_weight(self.class_weight, classes=self.classes_, y=labels)
+
+    def _class_index(self, y):
+        """Index in ``classes_`` of each sample's class, from the binarized ``y``."""
+        if y.shape[1] == 1:
+            return y[:, 0].astype(np.intp)
+        return y.argmax(axis=1)
+
+    def _check_validation_targets(self, y_val):
+        """Validation labels, all among ``classes_``."""
+        y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val")
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        unknown = np.setdiff1d(unique_labels(y_val), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y_val has classes not seen in y: {list(unknown)}. The classes are "
+                f"{list(self.classes_)}."
+            )
+        return y_val
+
+    def _encoded_targets(self, y):
+        """Labels binarized as the network's outputs see them."""
+        return self._label_binarizer.transform(y)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict using the multi-layer perceptron classifier.
@@ -1053,6 +1259,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         out_activation=None,
         huber_delta=1.0,
         quantile=0.5,
+        scoring=None,
+        dropout=0.0,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -1081,6 +1289,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self.out_activation = out_activation
         self.huber_delta = huber_delta
         self.quantile = quantile
+        self.scoring = scoring
+        self.dropout = dropout
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict using the multi-layer perceptron model.
@@ -1124,6 +1334,20 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return X, y
+
+    def _check_validation_targets(self, y_val):
+        """Validation targets: finite numbers, one column per output."""
+        y_val = check_array(
+            y_val, ensure_2d=False, dtype=(np.float64, np.float32), input_name="y_val"
+        )
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        n_outputs = 1 if y_val.ndim == 1 else y_val.shape[1]
+        if n_outputs != self.n_outputs_:
+            raise ValueError(f"y_val has {n_outputs} output(s), but y has {self.n_outputs_}.")
+        if self.loss == "poisson":
+            check_poisson_targets(y_val)
+        return y_val
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

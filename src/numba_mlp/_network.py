@@ -54,12 +54,17 @@ def kernel_dtype(*dtypes):
     return np.dtype(np.float64)
 
 
-def make_net(layer_units, hidden_activation, output_activation):
-    """The ``Net`` bundle: layer sizes and activation codes."""
+def make_net(layer_units, hidden_activation, output_activation, dropout=0.0):
+    """The ``Net`` bundle: layer sizes, activation codes, and the dropout
+    rate of each hidden layer (``dropout``: one rate for all, or one per
+    layer; empty when nothing is dropped)."""
+    n_hidden = len(layer_units) - 2
+    rates = np.broadcast_to(np.asarray(dropout, dtype=np.float64), (n_hidden,))
     return Net(
-        np.asarray(layer_units, dtype=np.int64),
-        ACTIVATION_CODES[hidden_activation],
-        ACTIVATION_CODES[output_activation],
+        layer_units=np.asarray(layer_units, dtype=np.int64),
+        hidden_activation=ACTIVATION_CODES[hidden_activation],
+        output_activation=ACTIVATION_CODES[output_activation],
+        dropout_rates=np.ascontiguousarray(rates if rates.any() else rates[:0]),
     )
 
 
@@ -113,16 +118,19 @@ def make_work(net, max_rows, dtype, gather=True, backward=True):
     L-BFGS) or the input is sparse: the kernels then read X in place and the
     gather buffer is left empty. ``backward=False`` when no delta is needed.
     The hidden nodes' net inputs are kept when ``net``'s hidden activation
-    needs them for its derivative.
+    needs them for its derivative, and their dropout factors when ``net``
+    drops nodes and ``backward`` (only training drops).
     """
     layer_units = net.layer_units
     node_count = max_rows * int(sum(layer_units[1:]))
     keep_net_inputs = backward and net.hidden_activation in NET_INPUT_ACTIVATIONS
+    drops = backward and net.dropout_rates.shape[0] > 0
     return Work(
         gathered_inputs=np.empty((max_rows if gather else 0, layer_units[0]), dtype=dtype),
         activations=np.empty(node_count, dtype=dtype),
         deltas=np.empty(node_count if backward else 0, dtype=dtype),
         net_inputs=np.empty(node_count if keep_net_inputs else 0, dtype=dtype),
+        dropout_scales=np.empty(node_count if drops else 0, dtype=dtype),
         output_net_inputs=np.empty((max_rows, layer_units[-1]), dtype=dtype),
         max_rows=int(max_rows),
     )

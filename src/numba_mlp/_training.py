@@ -8,6 +8,8 @@ they call what is here:
 - ``EpochRunner``: every minibatch of an epoch in one ``train_epoch`` call;
 - ``FullBatchObjective``: the loss and flat gradient L-BFGS asks for, in one
   ``loss_and_gradient`` call;
+- ``mean_loss``: the mean data loss on a validation set, in one
+  ``mean_data_loss`` call;
 - ``ctrl_c_held_back``, ``shuffled`` and ``raise_non_finite``: what those
   loops need around the kernels.
 """
@@ -18,9 +20,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from numba_mlp.kernels import loss_and_gradient, train_epoch
+from numba_mlp.kernels import loss_and_gradient, mean_data_loss, train_epoch
 
-from ._network import make_data, make_work
+from ._network import CHUNK_ROWS, make_data, make_work
 
 NON_FINITE_MESSAGE = (
     "Solver produced non-finite parameter weights. The input data may contain "
@@ -50,9 +52,10 @@ class EpochRunner:
         # sparse rows are read in place; dense ones are gathered in visiting order
         self.work = make_work(net, self.batch_size, dtype, gather=not self.data.is_sparse)
 
-    def run_epoch(self, sample_idx, optimizer):
-        """Every minibatch of one epoch, visiting ``sample_idx`` in order; the
-        summed batch losses (each batch's mean loss x its size)."""
+    def run_epoch(self, sample_idx, optimizer, dropout_seed=0):
+        """Every minibatch of one epoch, visiting ``sample_idx`` in order, with
+        dropout masks drawn from ``dropout_seed``; the summed batch losses
+        (each batch's mean loss x its size)."""
         return train_epoch(
             self.data,
             self.net,
@@ -63,6 +66,7 @@ class EpochRunner:
             self.grads,
             self.work,
             optimizer.bundle(),
+            dropout_seed,
         )
 
 
@@ -96,6 +100,15 @@ class FullBatchObjective:
             self.data, self.net, self.problem, self.rows, params, grads, self.work
         )
         return loss, grads.astype(np.float64)
+
+
+def mean_loss(X, problem, net, params):
+    """Mean data loss (no L2 term) of the network ``params`` on ``X`` and the
+    targets of ``problem``, computed at most ``CHUNK_ROWS`` samples at a time."""
+    dtype = params.dtype
+    max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
+    work = make_work(net, max_rows, dtype, gather=False, backward=False)
+    return mean_data_loss(make_data(X, dtype), net, problem, params, work)
 
 
 @contextmanager

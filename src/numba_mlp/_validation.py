@@ -285,3 +285,30 @@ def check_fitted_shapes(estimator, layer_units):
         layer_units,
         "The fitted weights (warm_start / partial_fit continue from them)",
     )
+
+
+def check_dropout(dropout, n_hidden_layers, solver):
+    """The dropout rate of each hidden layer, as a float64 array, or raise.
+
+    ``dropout`` is one rate for every hidden layer or one per layer, each in
+    [0, 1). L-BFGS needs a deterministic objective, so it takes no dropout.
+    """
+    rates = np.asarray(dropout, dtype=np.float64) if np.ndim(dropout) else None
+    if rates is None:
+        rates = np.full(n_hidden_layers, float(dropout))
+    elif rates.shape != (n_hidden_layers,):
+        raise ValueError(
+            f"dropout has {rates.size} rates for {n_hidden_layers} hidden layer(s): give "
+            "one rate for all hidden layers, or one per hidden layer."
+        )
+    if not ((rates >= 0.0) & (rates < 1.0)).all():
+        raise ValueError(
+            f"dropout rates must be in [0, 1) (the probability of dropping a hidden "
+            f"node), got {rates.tolist()}."
+        )
+    if solver == "lbfgs" and rates.any():
+        raise ValueError(
+            "dropout needs a stochastic solver: L-BFGS minimises one deterministic "
+            "loss. Use solver='adam' or 'sgd', or dropout=0.0."
+        )
+    return rates

@@ -185,6 +185,7 @@ def test_optimiser_epoch_matches_the_reference(drawn, data, optimizer):
         np.empty_like(params),
         make_work(units, batch_size, np.float64),
         optimizer_bundle(optimizer, m1, m2, step, settings_),
+        0,  # dropout seed: nothing dropped
     )
     np.testing.assert_allclose(accumulated, expected_sum, rtol=1e-9)
     assert_close(params, expected, rtol=1e-9)

@@ -274,6 +274,7 @@ def test_train_epoch_matches_reference_optimiser(optimizer, nesterov, hidden, ou
             grads,
             make_work(units, batch_size, np.float64),
             optimizer_bundle(optimizer, m1, m2, step, settings),
+            0,  # dropout seed: nothing dropped
         )
         expected, expected_accumulated = reference_epoch(
             problem, expected, order, batch_size, optimizer, state, settings
@@ -314,5 +315,6 @@ def test_train_epoch_plain_sgd_is_one_gradient_step():
             np.zeros(1, dtype=np.int64),
             (0.1, 0.0, False, 0.9, 0.999, 1e-8),
         ),
+        0,  # dropout seed: nothing dropped
     )
     assert_close(params, expected, rtol=1e-12)
