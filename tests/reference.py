@@ -131,16 +131,24 @@ def derivative(name, a, net):
     raise ValueError(name)
 
 
-def forward(X, coefs, intercepts, hidden, output, nets=None):
+def forward(X, coefs, intercepts, hidden, output, nets=None, dropout_scales=None):
     """Activations of every layer, the input included: [X, a_1, ..., a_out];
-    the net inputs of layers 1, ... are appended to ``nets`` if given."""
+    the net inputs of layers 1, ... are appended to ``nets`` if given.
+
+    ``dropout_scales[l]`` (0 or 1 / (1 - p) per node) multiplies hidden layer
+    l + 1's activations before the next layer sees them (inverted dropout);
+    the list holds the activations after dropout.
+    """
     activations = [X]
     for layer, (W, b) in enumerate(zip(coefs, intercepts)):
         name = output if layer == len(coefs) - 1 else hidden
         net = activations[-1] @ W + b
         if nets is not None:
             nets.append(net)
-        activations.append(activation(name, net))
+        a = activation(name, net)
+        if dropout_scales is not None and layer < len(coefs) - 1:
+            a = a * dropout_scales[layer]
+        activations.append(a)
     return activations
 
 
@@ -203,10 +211,13 @@ def output_delta(loss, output, y, a, net):
     return g * derivative(output, a, net)
 
 
-def loss_and_gradient(X, y, sample_weight, coefs, intercepts, hidden, output, loss, alpha):
-    """Reported loss, and the gradients (lists shaped like coefs / intercepts)."""
+def loss_and_gradient(
+    X, y, sample_weight, coefs, intercepts, hidden, output, loss, alpha, dropout_scales=None
+):
+    """Reported loss, and the gradients (lists shaped like coefs / intercepts),
+    with the hidden nodes dropped as ``dropout_scales`` says (see ``forward``)."""
     nets = []
-    activations = forward(X, coefs, intercepts, hidden, output, nets)
+    activations = forward(X, coefs, intercepts, hidden, output, nets, dropout_scales)
     a = activations[-1]
     sw_sum = sample_weight.sum()
     value = data_loss(loss, output, y, a, sample_weight)
@@ -220,9 +231,10 @@ def loss_and_gradient(X, y, sample_weight, coefs, intercepts, hidden, output, lo
         coef_grads[layer] = (activations[layer].T @ delta + alpha * coefs[layer]) / sw_sum
         intercept_grads[layer] = delta.sum(axis=0) / sw_sum
         if layer > 0:
-            delta = (delta @ coefs[layer].T) * derivative(
-                hidden, activations[layer], nets[layer - 1]
-            )
+            a = activation(hidden, nets[layer - 1])  # before dropout
+            delta = (delta @ coefs[layer].T) * derivative(hidden, a, nets[layer - 1])
+            if dropout_scales is not None:
+                delta = delta * dropout_scales[layer - 1]
     return value, coef_grads, intercept_grads
 
 
