@@ -53,6 +53,7 @@ from sklearn.utils.validation import (
 
 from numba_mlp.kernels import predict_outputs
 
+from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupportMixin, FitTasks
 from ._network import (
     CHUNK_ROWS,
     kernel_dtype,
@@ -104,14 +105,19 @@ def _unchanged_on_error(estimator):
     saved = {
         name: value if name in parameters else copy.deepcopy(value)
         for name, value in estimator.__dict__.items()
+        if name not in CALLBACK_ATTRIBUTES
     }
     try:
         yield
     except ConvergenceWarning:
         raise
     except BaseException:
+        callbacks = {
+            name: value for name, value in estimator.__dict__.items() if name in CALLBACK_ATTRIBUTES
+        }
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
+        estimator.__dict__.update(callbacks)
         raise
 
 
@@ -122,7 +128,7 @@ def _times_class_weights(sample_weight, sample_class_weights, dtype):
     return (sample_weight * sample_class_weights).astype(dtype, copy=False)
 
 
-class BaseMultilayerPerceptron(BaseEstimator):
+class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
     """Shared logic of MLPClassifier and MLPRegressor (not for direct use)."""
 
     _parameter_constraints: dict = {
@@ -224,6 +230,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         ``(X_val, y_val, sample_weight_val)``."""
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        tasks_data = (X, y, sample_weight)  # as given: what callbacks are handed
 
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         X = check_sparse_input(X)
@@ -268,13 +275,25 @@ class BaseMultilayerPerceptron(BaseEstimator):
         if first_pass and self.early_stopping:
             self._best_coefs = [c.copy() for c in self.coefs_]
             self._best_intercepts = [i.copy() for i in self.intercepts_]
+        tasks = FitTasks(self, 1 if incremental else self.max_iter, *tasks_data)
+        tasks.begin()
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(
-                X, y, sample_weight, layer_units, incremental, validation, dropout_rates
+                X, y, sample_weight, layer_units, incremental, validation, dropout_rates, tasks
             )
         elif self.solver == "lbfgs":
-            self._fit_lbfgs(X, y, sample_weight, layer_units)
+            self._fit_lbfgs(X, y, sample_weight, layer_units, tasks)
         return self
+
+    def _fitted_state(self, coefs=None, intercepts=None):
+        """What makes a copy of this estimator a fitted one, as it stands now
+        (or with the given weights): handed to callbacks."""
+        coefs = self.coefs_ if coefs is None else coefs
+        intercepts = self.intercepts_ if intercepts is None else intercepts
+        return {
+            "coefs_": [c.copy() for c in coefs],
+            "intercepts_": [b.copy() for b in intercepts],
+        }
 
     def _net(self, layer_units, dropout_rates=0.0):
         """The ``Net`` bundle of this network (dropping nodes only when
@@ -363,7 +382,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         """Targets as the network's outputs see them."""
         return y
 
-    def _fit_lbfgs(self, X, y, sample_weight, layer_units):
+    def _fit_lbfgs(self, X, y, sample_weight, layer_units, tasks=None):
         # Run LBFGS
         objective = FullBatchObjective(
             X, self._problem(y, sample_weight, X.dtype), self._net(layer_units), X.dtype
@@ -375,11 +394,22 @@ class BaseMultilayerPerceptron(BaseEstimator):
         else:
             iprint = -1
 
+        stopped_by_callback = []
+
+        def iteration_ends(intermediate_result):
+            """One L-BFGS iteration is one task for scikit-learn's callbacks."""
+            tasks.step_begins("iteration")
+            state = unpack(np.asarray(intermediate_result.x, dtype=X.dtype), layer_units)
+            if tasks.step_ends(lambda: self._fitted_state(*state)):
+                stopped_by_callback.append(True)
+                raise StopIteration
+
         opt_res = scipy.optimize.minimize(
             objective,
             packed_coef_inter,
             method="L-BFGS-B",
             jac=True,
+            callback=iteration_ends if tasks is not None and tasks.active else None,
             options={
                 "maxfun": self.max_fun,
                 "maxiter": self.max_iter,
@@ -395,8 +425,11 @@ class BaseMultilayerPerceptron(BaseEstimator):
         if not np.isfinite(final).all():
             raise_non_finite("L-BFGS produced non-finite weights")
         self.coefs_, self.intercepts_ = unpack(final, layer_units)
+        if tasks is not None:
+            tasks.end(self._fitted_state)
         # last, once the model is complete: a warnings filter may raise it
-        _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        if not stopped_by_callback:
+            _check_optimize_result("lbfgs", opt_res, self.max_iter)
 
     def _fit_stochastic(
         self,
@@ -407,6 +440,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         incremental,
         validation=None,
         dropout_rates=None,
+        tasks=None,
     ):
         params = pack(self.coefs_, self.intercepts_, X.dtype)
         # coefs_ become views of the buffer the kernels train: no second copy
@@ -485,6 +519,8 @@ class BaseMultilayerPerceptron(BaseEstimator):
             batch_size,
         )
         progress = EpochProgress(self, incremental)  # verbose lines or a tqdm bar
+        if tasks is None:
+            tasks = FitTasks(self, 1, X, y, sample_weight)
         reached_max_iter = False
         try:
             self.n_iter_ = 0
@@ -494,6 +530,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
                 # drawn only with dropout: without, the draws are scikit-learn's
                 dropout_seed = self._random_state.randint(2**31 - 1) if dropping else 0
+                tasks.step_begins("epoch")
 
                 with ctrl_c_held_back():  # an epoch is counted whole or not at all
                     accumulated_loss = epochs.run_epoch(sample_idx, self._optimizer, dropout_seed)
@@ -523,6 +560,10 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
                     # for learning rate that needs to be updated at iteration end
                     self._optimizer.iteration_ends(self.t_)
+                    stop_asked = tasks.step_ends(self._fitted_state)
+
+                if stop_asked:
+                    break  # a callback asked to stop after this (counted) epoch
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     # not better than last `n_iter_no_change` iterations by tol
@@ -563,6 +604,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             self.intercepts_ = self._best_intercepts
             if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
                 raise_non_finite("no epoch gave finite weights")
+        tasks.end(self._fitted_state)
 
         # last, once the model is complete: a warnings filter may raise it
         if reached_max_iter:

@@ -255,3 +255,15 @@ def test_classifier_refuses_output_activations_that_are_not_probabilities(out_ac
     ):
         est.fit(X, Y_BIN)
     assert not hasattr(est, "coefs_")
+
+
+def test_set_callbacks_says_it_needs_scikit_learn_1_9():
+    """With scikit-learn 1.8 (no sklearn.callback), set_callbacks explains."""
+    try:
+        import sklearn.callback  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("this scikit-learn has callbacks (tested in tests/integrations)")
+    with pytest.raises(ImportError, match="new in scikit-learn 1.9"):
+        MLPClassifier().set_callbacks(object())
