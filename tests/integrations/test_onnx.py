@@ -42,8 +42,11 @@ def run_onnx(model, X, **options):
     return {o.name: value for o, value in zip(session.get_outputs(), outputs)}
 
 
+NUMBA_MLP_ACTIVATIONS = ["leaky_relu", "elu", "gelu", "softplus", "silu"]
+
+
 @pytest.mark.parametrize("labels", ["binary", "multiclass", "strings"])
-@pytest.mark.parametrize("activation", ["relu", "logistic", "tanh"])
+@pytest.mark.parametrize("activation", ["relu", "logistic", "tanh", *NUMBA_MLP_ACTIVATIONS])
 def test_classifier_matches_onnxruntime(X, labels, activation):
     n = X.shape[0]
     y = {
@@ -91,6 +94,9 @@ def test_classifier_with_zipmap_and_squared_error_logistic_outputs(X):
         (dict(loss="poisson"), 1),  # out_activation_ 'exp': an Exp node is appended
         (dict(out_activation="logistic"), 1),
         (dict(solver="lbfgs", activation="tanh"), 2),
+        *[(dict(activation=name), 2) for name in NUMBA_MLP_ACTIVATIONS],
+        (dict(loss="quantile", quantile=0.8, activation="gelu"), 1),
+        (dict(loss="huber", dropout=0.3), 1),  # no dropout at prediction
     ],
 )
 def test_regressor_matches_onnxruntime(X, params, n_outputs):
@@ -132,3 +138,19 @@ def test_classifier_with_exp_outputs_is_refused(X):
     clf.out_activation_ = "exp"
     with pytest.raises(ValueError, match="out_activation='exp' is not supported"):
         to_onnx(clf, X[:1])
+
+
+@pytest.mark.parametrize("activation", NUMBA_MLP_ACTIVATIONS)
+def test_float64_graph_matches_to_rounding(activation):
+    """In float64 the ONNX graph computes each activation as the kernels do,
+    to rounding: a check of the formulas, not only of float32 noise (GELU's
+    Erf runs in float32: onnxruntime has no float64 Erf)."""
+    X64 = np.random.RandomState(2).randn(60, 4) * 3
+    reg = fit(
+        MLPRegressor(hidden_layer_sizes=(9, 5), activation=activation, max_iter=20, random_state=0),
+        X64,
+        X64[:, 0] - X64[:, 1],
+    )
+    (prediction,) = run_onnx(reg, X64).values()
+    tolerance = 1e-6 if activation == "gelu" else 1e-12
+    np.testing.assert_allclose(prediction.ravel(), reg.predict(X64), rtol=tolerance, atol=tolerance)
