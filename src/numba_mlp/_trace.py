@@ -25,6 +25,8 @@ from numba_mlp.kernels.backward import (
     compute_output_deltas,
     finish_gradient,
 )
+from numba_mlp.kernels.activations import times_derivative
+from numba_mlp.kernels.codes import SOFTMAX
 from numba_mlp.kernels.forward import compute_layer
 from numba_mlp.kernels.layout import biases_of, nodes_of, weights_of
 from numba_mlp.kernels.losses import loss_scale, sample_loss
@@ -49,6 +51,7 @@ class LayerTrace:
     biases: np.ndarray  #: (n_nodes,) before the step
     net_input: np.ndarray  #: (n_nodes,) sum_i inputs[i] weights[i, j] + biases[j]
     activation: np.ndarray  #: (n_nodes,) f(net_input)
+    derivative: np.ndarray  #: (n_nodes,) f'(net_input); NaN for softmax (not element-wise)
     delta: np.ndarray  #: (n_nodes,) dLoss/dnet_input
     weight_gradient: np.ndarray  #: (fan_in, n_nodes) delta_j inputs[i] (+ alpha w)
     bias_gradient: np.ndarray  #: (n_nodes,) delta_j
@@ -105,6 +108,16 @@ def _target_row(estimator, y, n_outputs):
     if not np.isfinite(row).all():
         raise ValueError("y contains NaN or infinity.")
     return row
+
+
+def _derivatives(activation_code, activation, net_input):
+    """f'(net) of each node, by the kernels' formula (NaN for softmax)."""
+    if activation_code == SOFTMAX:
+        return np.full_like(activation, np.nan)
+    return np.array(
+        [times_derivative(activation_code, a, net, 1.0) for a, net in zip(activation, net_input)],
+        dtype=activation.dtype,
+    )
 
 
 def _run_one_example(net, problem, params, inputs):
@@ -272,6 +285,8 @@ def trace_step(
         stop = start + layer_units[layer]
         is_output = layer == n_layers - 1
         activation = activations[start:stop].copy()
+        net_input = net_inputs[start:stop].copy()
+        code = net.output_activation if is_output else net.hidden_activation
         layers.append(
             LayerTrace(
                 layer=layer,
@@ -281,8 +296,9 @@ def trace_step(
                 inputs=previous,
                 weights=np.array(coefs[layer - 1], dtype=dtype),
                 biases=np.array(intercepts[layer - 1], dtype=dtype),
-                net_input=net_inputs[start:stop].copy(),
+                net_input=net_input,
                 activation=activation,
+                derivative=_derivatives(code, activation, net_input),
                 delta=deltas[start:stop].copy(),
                 weight_gradient=weight_grads[layer - 1],
                 bias_gradient=bias_grads[layer - 1],

@@ -8,6 +8,8 @@ LOSS_NAMES = {
     "squared_error": "half squared error 0.5 (y - a)^2",
     "log_loss": "log loss",
     "poisson": "half Poisson deviance",
+    "huber": "Huber loss",
+    "quantile": "pinball (quantile) loss",
 }
 
 
@@ -54,9 +56,11 @@ def format_trace(trace):
     backward = []
     for layer, layer_names in reversed(list(zip(trace.layers, names[1:]))):
         for j, name in enumerate(layer_names):
+            derivative = layer.derivative[j]
             backward.append(
                 [
                     name,
+                    "-" if derivative != derivative else format_number(derivative),
                     format_number(layer.delta[j]),
                     format_number(layer.bias_gradient[j]),
                     format_number(layer.bias_change[j]),
@@ -101,7 +105,11 @@ def format_trace(trace):
         "",
         "backward pass: delta = dLoss/dnet (output: dLoss/da x f'(net); "
         "hidden: sum_k w_jk delta_k x f'(net))",
-        text_table(["node", "delta", "bias gradient", "bias change"], backward, right_align=True),
+        text_table(
+            ["node", "f'(net)", "delta", "bias gradient", "bias change"],
+            backward,
+            right_align=True,
+        ),
         "",
         "weights: gradient = delta(to) x activation(from)"
         + (f" + alpha w (alpha = {trace.alpha:g})" if trace.alpha else "")

@@ -17,6 +17,7 @@ from numba_mlp import LayerTrace, MLPClassifier, MLPRegressor, StepTrace, trace_
 from numba_mlp._trace_text import format_trace
 from numba_mlp.worked_examples import alice_example, handout_example
 
+import reference as ref
 from helpers import sigmoid
 
 ETA = 0.01  # the handout's eta <- 0.01
@@ -205,7 +206,14 @@ def test_trace_refuses_bad_input():
 
 @pytest.mark.parametrize(
     "kind, hidden, activation",
-    [("clf", (4, 3), "tanh"), ("reg", (5,), "logistic"), ("clf", (3,), "relu")],
+    [
+        ("clf", (4, 3), "tanh"),
+        ("reg", (5,), "logistic"),
+        ("clf", (3,), "relu"),
+        ("reg", (4, 3), "gelu"),
+        ("clf", (5,), "silu"),
+        ("reg", (3,), "elu"),
+    ],
 )
 def test_trace_values_are_the_training_kernels_buffers(kind, hidden, activation):
     """The same example through training's full-batch kernel: its buffers,
@@ -253,3 +261,27 @@ def test_trace_values_are_the_training_kernels_buffers(kind, hidden, activation)
         ),
     )
     assert loss == trace.loss
+
+
+@pytest.mark.parametrize("activation", ref.HIDDEN_ACTIVATIONS + ref.NEW_HIDDEN_ACTIVATIONS)
+def test_trace_shows_each_activation_and_its_derivative(activation):
+    """Hidden activations and f'(net) in the trace against the NumPy
+    reference's formulas (written from the net input, with SciPy)."""
+    rng = np.random.RandomState(4)
+    X = rng.randn(20, 3) * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPRegressor(
+            hidden_layer_sizes=(6,), activation=activation, max_iter=2, random_state=0
+        ).fit(X, X[:, 0])
+    trace = trace_step(est, X[3], 0.5)
+    hidden, output = trace.layers
+    expected = ref.activation(activation, hidden.net_input.reshape(1, -1))[0]
+    np.testing.assert_allclose(hidden.activation, expected, rtol=1e-13, atol=1e-15)
+    derivative = ref.derivative(activation, hidden.activation, hidden.net_input)
+    np.testing.assert_allclose(hidden.derivative, derivative, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(output.derivative, 1.0)  # identity output
+    # delta = (sum_k w_jk delta_k) x f'(net)
+    back = est.coefs_[1] @ output.delta
+    np.testing.assert_allclose(hidden.delta, back * derivative, rtol=1e-12, atol=1e-15)
+    assert f"{activation}" in str(trace)
