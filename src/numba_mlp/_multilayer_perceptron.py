@@ -252,6 +252,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             )
         validation = self._check_validation_set(*validation, class_weights=class_weights)
         dropout_rates = check_dropout(self.dropout, len(hidden_layer_sizes), self.solver)
+        if self.early_stopping and self.scoring not in (None, "loss"):
+            check_scoring(self, scoring=self.scoring)  # an unknown name fails here, not later
 
         self._random_state = check_random_state(self.random_state)
 
