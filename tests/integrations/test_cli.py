@@ -160,7 +160,9 @@ def test_bench_reports_every_case_with_a_ratio(monkeypatch):
         assert np.isfinite(ratio) and ratio > 0
 
 
-def test_epoch_flops_count_six_per_weight_and_sample():
-    # forward (2), back signal (2) and gradient (2) multiply-adds per weight
+def test_epoch_flops_count_the_products_computed():
+    # per sample: forward (2 flops) and gradient (2) per weight, back signal (2)
+    # per weight beyond the first layer (nothing is sent back to the inputs)
     case = benchmark_cases.FitCase(10, 3, (4,), target=1.0)
-    assert case.flops == 6 * (3 * 4 + 4 * 1) * 10
+    first, second = 3 * 4, 4 * 1
+    assert case.flops == (2 + 2) * (first + second) * 10 + 2 * second * 10
