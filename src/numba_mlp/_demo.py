@@ -29,15 +29,20 @@ def _load_digits_split():
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
 
-def _timed_fits(make, X, y, repeats):
-    """Fit a fresh estimator ``repeats`` times; return the last one and the median time."""
-    times = []
+def _timed_fits(makers, X, y, repeats):
+    """Fit a fresh estimator of each maker ``repeats`` times, the makers taking
+    turns (so that a busy moment on the machine does not fall on one library
+    only); for each maker, its last estimator and its median time."""
+    times = {name: [] for name in makers}
+    estimators = {}
     for _ in range(repeats):
-        estimator = make()
-        start = time.perf_counter()
-        estimator.fit(X, y)
-        times.append(time.perf_counter() - start)
-    return estimator, statistics.median(times)
+        for name, make in makers.items():
+            estimator = make()
+            start = time.perf_counter()
+            estimator.fit(X, y)
+            times[name].append(time.perf_counter() - start)
+            estimators[name] = estimator
+    return {name: (estimators[name], statistics.median(times[name])) for name in makers}
 
 
 def _max_abs_diff(a, b):
@@ -123,12 +128,16 @@ def run_demo(hidden_layer_sizes=(100,), max_iter=50, repeats=3, out=None, plot=N
         say(f"Warmed up the Numba JIT with a tiny fit (100 samples, 2 epochs): {warm_up:.2f} s")
         say()
 
-        results = {}
-        for name, cls in (("numba_mlp", NumbaMLPClassifier), ("sklearn", SklearnMLPClassifier)):
-            estimator, fit_time = _timed_fits(
-                lambda cls=cls: cls(**params), X_train, y_train, repeats
-            )
-            results[name] = (estimator, fit_time, estimator.score(X_test, y_test))
+        makers = {
+            "numba_mlp": lambda: NumbaMLPClassifier(**params),
+            "sklearn": lambda: SklearnMLPClassifier(**params),
+        }
+        results = {
+            name: (estimator, fit_time, estimator.score(X_test, y_test))
+            for name, (estimator, fit_time) in _timed_fits(
+                makers, X_train, y_train, repeats
+            ).items()
+        }
 
     header = ["library", "test accuracy", f"fit time (median of {repeats})", "epochs", "final loss"]
     rows = [

@@ -19,13 +19,13 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.validation import check_is_fitted
 
+from numba_mlp.kernels.activations import times_derivative
 from numba_mlp.kernels.backward import (
     compute_gradient,
     compute_hidden_deltas,
     compute_output_deltas,
     finish_gradient,
 )
-from numba_mlp.kernels.activations import times_derivative
 from numba_mlp.kernels.codes import SOFTMAX
 from numba_mlp.kernels.forward import compute_layer
 from numba_mlp.kernels.layout import biases_of, nodes_of, weights_of
