@@ -61,6 +61,16 @@ def compute_hidden_deltas(
     them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it may be empty.
     """
     back_signals(deltas_out, weights_out, deltas)
+    times_derivatives(hidden_activation, activations, net_inputs, deltas)
+
+
+@kernel
+def times_derivatives(hidden_activation, activations, net_inputs, deltas):
+    """deltas[s, j] *= f'(net_j) for every hidden node j of every sample s.
+
+    ``net_inputs`` holds the nodes' net inputs where the derivative needs
+    them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it may be empty.
+    """
     n_rows, n_nodes = deltas.shape
     # net inputs are only read by activations that need them
     kept = net_inputs if net_inputs.shape[0] == n_rows else activations

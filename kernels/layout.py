@@ -15,11 +15,27 @@ from ._jit import kernel
 
 
 @kernel
-def weights_of(params, layer_units, layer):
-    """Weight matrix (fan_in x fan_out) feeding layer ``layer + 1``."""
+def weights_start(layer_units, layer):
+    """Where the weights feeding layer ``layer + 1`` start in the buffer."""
     start = 0
     for i in range(layer):
         start += layer_units[i] * layer_units[i + 1]
+    return start
+
+
+@kernel
+def biases_start(layer_units, layer):
+    """Where the biases of layer ``layer + 1`` start in the buffer."""
+    start = weights_start(layer_units, layer_units.shape[0] - 1)
+    for i in range(layer):
+        start += layer_units[i + 1]
+    return start
+
+
+@kernel
+def weights_of(params, layer_units, layer):
+    """Weight matrix (fan_in x fan_out) feeding layer ``layer + 1``."""
+    start = weights_start(layer_units, layer)
     fan_in = layer_units[layer]
     fan_out = layer_units[layer + 1]
     return params[start : start + fan_in * fan_out].reshape((fan_in, fan_out))
@@ -28,22 +44,14 @@ def weights_of(params, layer_units, layer):
 @kernel
 def biases_of(params, layer_units, layer):
     """Bias vector of the nodes of layer ``layer + 1``."""
-    start = 0
-    n_layers = layer_units.shape[0]
-    for i in range(n_layers - 1):
-        start += layer_units[i] * layer_units[i + 1]
-    for i in range(layer):
-        start += layer_units[i + 1]
+    start = biases_start(layer_units, layer)
     return params[start : start + layer_units[layer + 1]]
 
 
 @kernel
 def n_weights(layer_units):
     """Number of weights (not biases) in the network."""
-    total = 0
-    for i in range(layer_units.shape[0] - 1):
-        total += layer_units[i] * layer_units[i + 1]
-    return total
+    return weights_start(layer_units, layer_units.shape[0] - 1)
 
 
 @kernel

@@ -17,6 +17,30 @@ from .codes import SGD
 
 
 @kernel(fastmath=False)
+def sgd_update(param, gradient, velocity, learning_rate, momentum, nesterov):
+    """One weight's step of gradient descent with (Nesterov) momentum:
+    ``(new weight, new velocity)``."""
+    weight_change = momentum * velocity - learning_rate * gradient
+    velocity = weight_change
+    if nesterov:
+        weight_change = momentum * velocity - learning_rate * gradient
+    return param + weight_change, velocity
+
+
+@kernel(fastmath=False)
+def adam_update(param, gradient, first, second, learning_rate, beta_1, beta_2, epsilon, one_minus):
+    """One weight's Adam step: ``(new weight, new first moment, new second moment)``.
+
+    ``one_minus = (1 - beta_1, 1 - beta_2)``, each rounded once to the
+    parameters' dtype, as scikit-learn's arrays see them.
+    """
+    first = beta_1 * first + one_minus[0] * gradient
+    second = beta_2 * second + one_minus[1] * (gradient * gradient)
+    weight_change = -learning_rate * first / (math.sqrt(second) + epsilon)
+    return param + weight_change, first, second
+
+
+@kernel(fastmath=False)
 def sgd_step(
     params,
     grad_sums,
@@ -32,11 +56,9 @@ def sgd_step(
     """Gradient descent with (Nesterov) momentum on ``params[start:stop]``."""
     for p in range(start, stop):
         gradient = finished_gradient(grad_sums[p], alpha, params[p], total_weight)
-        weight_change = momentum * velocities[p] - learning_rate * gradient
-        velocities[p] = weight_change
-        if nesterov:
-            weight_change = momentum * velocities[p] - learning_rate * gradient
-        params[p] += weight_change
+        params[p], velocities[p] = sgd_update(
+            params[p], gradient, velocities[p], learning_rate, momentum, nesterov
+        )
 
 
 @kernel
@@ -68,13 +90,64 @@ def adam_step(
     ``one_minus_betas = (1 - beta_1, 1 - beta_2)``, each rounded once to the
     parameters' dtype, as scikit-learn's arrays see them.
     """
-    one_minus_beta_1, one_minus_beta_2 = one_minus_betas
     for p in range(start, stop):
         gradient = finished_gradient(grad_sums[p], alpha, params[p], total_weight)
-        first_moments[p] = beta_1 * first_moments[p] + one_minus_beta_1 * gradient
-        second_moments[p] = beta_2 * second_moments[p] + one_minus_beta_2 * (gradient * gradient)
-        weight_change = -learning_rate * first_moments[p] / (math.sqrt(second_moments[p]) + epsilon)
-        params[p] += weight_change
+        params[p], first_moments[p], second_moments[p] = adam_update(
+            params[p],
+            gradient,
+            first_moments[p],
+            second_moments[p],
+            learning_rate,
+            beta_1,
+            beta_2,
+            epsilon,
+            one_minus_betas,
+        )
+
+
+@kernel
+def begin_step(optimizer, params):
+    """Count one more step (Adam's bias correction needs the count) and return
+    its learning rate, in the parameters' dtype."""
+    typed = params.dtype.type
+    if optimizer.kind == SGD:
+        return typed(optimizer.learning_rate)
+    optimizer.step[0] += 1
+    return typed(
+        adam_learning_rate(
+            optimizer.learning_rate, optimizer.beta_1, optimizer.beta_2, optimizer.step[0]
+        )
+    )
+
+
+@kernel
+def update_parameter(optimizer, params, p, gradient, learning_rate):
+    """Move parameter ``p`` by one step of ``optimizer``, given its finished
+    gradient and the step's learning rate (``begin_step``)."""
+    typed = params.dtype.type
+    if optimizer.kind == SGD:
+        velocities = optimizer.first_moments
+        params[p], velocities[p] = sgd_update(
+            params[p],
+            gradient,
+            velocities[p],
+            learning_rate,
+            typed(optimizer.momentum),
+            optimizer.nesterov,
+        )
+    else:
+        m, v = optimizer.first_moments, optimizer.second_moments
+        params[p], m[p], v[p] = adam_update(
+            params[p],
+            gradient,
+            m[p],
+            v[p],
+            learning_rate,
+            typed(optimizer.beta_1),
+            typed(optimizer.beta_2),
+            typed(optimizer.epsilon),
+            (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2)),
+        )
 
 
 @kernel
@@ -88,55 +161,24 @@ def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
     typed = params.dtype.type
     alpha, total_weight, zero = typed(alpha), typed(total_weight), typed(0.0)
     n_params = params.shape[0]
+    lr = begin_step(optimizer, params)
     # weights (penalised), then biases (not)
     if optimizer.kind == SGD:
-        lr, mu, nesterov = (
-            typed(optimizer.learning_rate),
-            typed(optimizer.momentum),
-            optimizer.nesterov,
-        )
+        mu, nesterov = typed(optimizer.momentum), optimizer.nesterov
         velocities = optimizer.first_moments
         sgd_step(params, grad_sums, velocities, 0, n_weights, alpha, total_weight, lr, mu, nesterov)
         sgd_step(
             params, grad_sums, velocities, n_weights, n_params, zero, total_weight, lr, mu, nesterov
         )
     else:
-        optimizer.step[0] += 1
-        lr = typed(
-            adam_learning_rate(
-                optimizer.learning_rate, optimizer.beta_1, optimizer.beta_2, optimizer.step[0]
-            )
-        )
         b1, b2, eps = typed(optimizer.beta_1), typed(optimizer.beta_2), typed(optimizer.epsilon)
         one_minus_betas = (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2))
         m, v = optimizer.first_moments, optimizer.second_moments
         adam_step(
-            params,
-            grad_sums,
-            m,
-            v,
-            0,
-            n_weights,
-            alpha,
-            total_weight,
-            lr,
-            b1,
-            b2,
-            eps,
+            params, grad_sums, m, v, 0, n_weights, alpha, total_weight, lr, b1, b2, eps,
             one_minus_betas,
-        )
+        )  # fmt: skip
         adam_step(
-            params,
-            grad_sums,
-            m,
-            v,
-            n_weights,
-            n_params,
-            zero,
-            total_weight,
-            lr,
-            b1,
-            b2,
-            eps,
+            params, grad_sums, m, v, n_weights, n_params, zero, total_weight, lr, b1, b2, eps,
             one_minus_betas,
-        )
+        )  # fmt: skip

@@ -375,10 +375,12 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             net = self._net(self._layer_units)
             return -float(mean_loss(X, problem, net, params))
         scorer = check_scoring(self, scoring=self.scoring)
+        # a plain callable scorer(estimator, X, y) may take no sample_weight
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         with warnings.catch_warnings():
             # X is the validated array: feature names were checked once, in fit
             warnings.filterwarnings("ignore", message="X does not have valid feature names")
-            return scorer(self, X, y, sample_weight=sample_weight)
+            return scorer(self, X, y, **weights)
 
     def _encoded_targets(self, y):
         """Targets as the network's outputs see them."""
