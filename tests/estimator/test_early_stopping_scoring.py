@@ -164,12 +164,6 @@ def test_callable_scorer_called_with_estimator_and_validation_set():
     assert_scores(est, models, lambda m: float(np.sum(m.coefs_[-1])), rtol=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="a scorer(estimator, X, y) is always passed sample_weight=None "
-    "(BaseMultilayerPerceptron._validation_score)",
-)
 def test_callable_scorer_without_sample_weight_parameter():
     """The documented signature ``scorer(estimator, X, y)``, no sample weights."""
 
