@@ -121,36 +121,6 @@ def begin_step(optimizer, params):
 
 
 @kernel
-def update_parameter(optimizer, params, p, gradient, learning_rate):
-    """Move parameter ``p`` by one step of ``optimizer``, given its finished
-    gradient and the step's learning rate (``begin_step``)."""
-    typed = params.dtype.type
-    if optimizer.kind == SGD:
-        velocities = optimizer.first_moments
-        params[p], velocities[p] = sgd_update(
-            params[p],
-            gradient,
-            velocities[p],
-            learning_rate,
-            typed(optimizer.momentum),
-            optimizer.nesterov,
-        )
-    else:
-        m, v = optimizer.first_moments, optimizer.second_moments
-        params[p], m[p], v[p] = adam_update(
-            params[p],
-            gradient,
-            m[p],
-            v[p],
-            learning_rate,
-            typed(optimizer.beta_1),
-            typed(optimizer.beta_2),
-            typed(optimizer.epsilon),
-            (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2)),
-        )
-
-
-@kernel
 def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
     """Finish the gradients and update every weight and bias, in one pass.
 
