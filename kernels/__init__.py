@@ -13,8 +13,8 @@ drives it lives in ``numba_mlp``.
 
 from . import codes
 from .bundles import Data, Net, Optimizer, Problem, Work
-from .network import predict_outputs
-from .training import loss_and_gradient, train_epoch
+from .network import finish_gradients, predict_outputs, squared_weights
+from .training import loss_and_gradient, loss_and_gradient_sums, regularised_loss, train_epoch
 
 __all__ = [
     "Data",
@@ -23,7 +23,11 @@ __all__ = [
     "Problem",
     "Work",
     "codes",
+    "finish_gradients",
     "loss_and_gradient",
+    "loss_and_gradient_sums",
     "predict_outputs",
+    "regularised_loss",
+    "squared_weights",
     "train_epoch",
 ]
