@@ -200,7 +200,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
             check_poisson_targets(y)
         n_samples, n_features = X.shape
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = self._validate_sample_weight(sample_weight, X)
 
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -240,11 +240,21 @@ class BaseMultilayerPerceptron(BaseEstimator):
         """The ``Net`` bundle of this network."""
         return make_net(layer_units, self.activation, self.out_activation_)
 
-    def _fit_lbfgs(self, X, y, sample_weight, layer_units):
-        # Run LBFGS
-        objective = FullBatchObjective(
+    def _validate_sample_weight(self, sample_weight, X):
+        """``sample_weight`` checked against ``X`` (a hook: numba_mlp.dask keeps
+        dask arrays lazy)."""
+        return _check_sample_weight(sample_weight, X)
+
+    def _lbfgs_objective(self, X, y, sample_weight, layer_units):
+        """The function L-BFGS minimises: ``(loss, gradient)`` at packed
+        parameters (a hook: numba_mlp.dask sums it over a cluster)."""
+        return FullBatchObjective(
             X, y, sample_weight, self._net(layer_units), self.loss, self.alpha, X.dtype
         )
+
+    def _fit_lbfgs(self, X, y, sample_weight, layer_units):
+        # Run LBFGS
+        objective = self._lbfgs_objective(X, y, sample_weight, layer_units)
         packed_coef_inter = pack(self.coefs_, self.intercepts_, np.float64)
 
         if self.verbose is True or self.verbose >= 1:
