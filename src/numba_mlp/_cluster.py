@@ -230,21 +230,11 @@ def train_locally(chunk, packed, previous, plan: RoundPlan):
     return LocalState(params, optimizer, float(loss_sum), chunk.n_rows * plan.local_epochs)
 
 
-def contribution_of(result):
-    """``(sample-weighted sum of weights, loss sum, samples)`` of a ``LocalState``
-    (or of a sum of them, returned as it is)."""
-    if isinstance(result, LocalState):
-        return (
-            result.params.astype(np.float64) * result.n_samples,
-            result.loss_sum,
-            result.n_samples,
-        )
-    return result
-
-
-def add_contributions(a, b):
-    """The sum of two chunks' (or partial sums') contributions to the average."""
-    return add_sums(contribution_of(a), contribution_of(b))
+def contribution_of(state):
+    """``(sample-weighted sum of weights, loss sum, samples)`` of a chunk's
+    ``LocalState``: what the average needs, without the optimiser moments
+    (which stay on the chunk's worker)."""
+    return (state.params.astype(np.float64) * state.n_samples, state.loss_sum, state.n_samples)
 
 
 def held_out_sums(chunk, packed, net: Net, is_classifier):

@@ -38,7 +38,6 @@ from sklearn.utils._param_validation import Interval
 from . import _multilayer_perceptron as _mlp
 from ._cluster import (
     RoundPlan,
-    add_contributions,
     add_sums,
     chunk_totals,
     contribution_of,
@@ -94,13 +93,13 @@ def _rows_chunked_like(array, X, name):
     else:
         array = np.asarray(array)
         array = da.from_array(array, chunks=(X.chunks[0],) + array.shape[1:])
+    if array.ndim > 0 and any(np.isnan(c) for c in array.chunks[0]):
+        array = array.compute_chunk_sizes()
     if array.ndim == 0 or array.shape[0] != X.shape[0]:
         raise ValueError(
             f"{name} has shape {array.shape} but X has {X.shape[0]} rows: "
             f"give {name} one entry per row of X."
         )
-    if any(np.isnan(c) for c in array.chunks[0]):
-        array = array.compute_chunk_sizes()
     return array.rechunk({0: X.chunks[0]} | {axis: -1 for axis in range(1, array.ndim)})
 
 
@@ -154,6 +153,8 @@ class _ClusterTraining:
                 DataConversionWarning,
             )
             y = y[:, 0]
+        # computed once, kept on the workers: the checks and the chunks read these
+        X, y = current_client().persist([X, y])
         return X, self._dask_targets(X, y)
 
     def _dask_features(self, X, reset):
@@ -212,8 +213,9 @@ class _ClusterTraining:
                 f"sample_weight has shape {sample_weight.shape}; it must be 1D, one weight "
                 "per row of X."
             )
+        (sample_weight,) = current_client().persist([sample_weight.astype(X.dtype)])
         _check_finite("sample_weight", sample_weight)
-        return sample_weight.astype(X.dtype)
+        return sample_weight
 
     # ----------------------------------------------------------------- L-BFGS
     def _lbfgs_objective(self, X, y, sample_weight, layer_units):
@@ -279,9 +281,8 @@ class _ClusterTraining:
                 )
                 for block, (chunk, state) in enumerate(zip(chunks, states))
             ]
-            weighted_sum, loss_sum, n_samples = contribution_of(
-                tree_sum(client, states, add_contributions).result()
-            )
+            contributions = [client.submit(contribution_of, state) for state in states]
+            weighted_sum, loss_sum, n_samples = tree_sum(client, contributions, add_sums).result()
             averaged = (weighted_sum / n_samples).astype(dtype)
             if not early_stopping:
                 if not np.isfinite(loss_sum):
@@ -351,7 +352,7 @@ class _ClusterTraining:
     def _map_rows(self, X, method):
         """``method`` of the fitted model on every block of a dask X: a lazy array."""
         self._check_is_fitted()
-        X, columns = _as_dask_array(X, "X", lengths=False)
+        X, columns = _as_dask_array(X, "X", lengths=None)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has shape {X.shape}, but {type(self).__name__} is expecting "
