@@ -265,8 +265,8 @@ class _ClusterTraining:
         batch_size = self._chunk_batch_size(min(rows for rows, _, _ in totals))
         net = self._net(layer_units)
 
-        states = [client.scatter(self._optimizer, broadcast=True)] * len(chunks)
-        weights = client.scatter(params, broadcast=True)
+        states = [client.scatter(self._optimizer, broadcast=True, hash=False)] * len(chunks)
+        weights = client.scatter(params, broadcast=True, hash=False)
         reached_max_iter = False
         self.n_iter_ = 0
         for _ in range(self.max_iter):
@@ -292,7 +292,7 @@ class _ClusterTraining:
                 if not np.isfinite(averaged).all():
                     raise_non_finite(f"weights became non-finite during round {round_index + 1}")
             params[:] = averaged
-            weights = client.scatter(params, broadcast=True)
+            weights = client.scatter(params, broadcast=True, hash=False)
 
             self.n_iter_ += 1
             self.loss_ = loss_sum / n_samples
@@ -468,7 +468,9 @@ class ClusterObjective:
                 f"{list(self.net.layer_units)} need one vector of {self.n_params} weights "
                 "and biases."
             )
-        weights = self.client.scatter(params, broadcast=True)
+        # a fresh key each time (hash=False): scattering equal weights again under
+        # the key of a future being released could lose them
+        weights = self.client.scatter(params, broadcast=True, hash=False)
         sums = [
             self.client.submit(loss_and_gradient_sums_of, chunk, weights, self.net, self.loss)
             for chunk in self.chunks

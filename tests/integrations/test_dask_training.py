@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 import numba_mlp
 from numba_mlp._cluster import Chunk, held_out_sums, score_from_sums
 from numba_mlp._network import make_net, pack
-from numba_mlp.dask import MLPClassifier, MLPRegressor
+from numba_mlp.dask import ClusterObjective, MLPClassifier, MLPRegressor
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -80,6 +80,19 @@ def test_lbfgs_equals_one_process_fit(client, kind):
     sums = [t for t in tasks.data if key_split(t["key"]) == "loss_and_gradient_sums_of"]
     assert len(sums) >= 3 * one_process.n_iter_
     assert {t["worker"] for t in sums} == set(client.scheduler_info()["workers"])
+
+
+def test_objective_evaluated_twice_at_the_same_weights(client):
+    # L-BFGS may ask for one point twice in a row; the second answer is the first
+    X, _, target, weight = cluster_data(seed=11)
+    net = make_net([N_FEATURES, 4, 1], "tanh", "identity")
+    objective = ClusterObjective(
+        client, X, target.reshape(-1, 1), weight, net, "squared_error", 0.1
+    )
+    packed = np.random.RandomState(0).randn(N_FEATURES * 4 + 4 + 4 + 1)
+    first, second = objective(packed), objective(packed)
+    assert first[0] == second[0]
+    np.testing.assert_array_equal(first[1], second[1])
 
 
 def test_sample_weight_changes_the_fit(client):
