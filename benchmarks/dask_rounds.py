@@ -15,13 +15,14 @@ and measures, each as the median of ``--repeats`` runs:
   are submitted at once;
 - ``broadcast``: ``client.scatter(weights, broadcast=True)`` of a weight
   vector to both workers, by its length;
-- ``round``: one round of parameter averaging (Adam, ``local_epochs=1``),
-  timed as the difference between fits of ``1 + k`` and 1 rounds divided by
-  ``k`` (what a fit pays once is left out); beside it ``epoch``, one epoch of
-  one chunk's rows in this process (the computation a worker does in a
-  round), and ``overhead = round - epoch``;
-- ``evaluation``: one L-BFGS evaluation on the cluster, beside the
-  one-process evaluation of one chunk's rows, and their difference.
+- ``round``: one round of parameter averaging (Adam, ``local_epochs=1``):
+  ``step_s``, from one round's first training task starting to the next
+  round's (the workers' clock, from the task stream); ``compute_s``, the
+  slower worker's local epoch; ``overhead_s``, the rest (scheduling, the
+  broadcast, the tree sum, the client's average); medians over
+  ``4 x repeats`` rounds of one fit;
+- ``evaluation``: one L-BFGS evaluation (``ClusterObjective``), measured
+  the same way.
 
 The figures depend on the machine and its load: report them with both.
 """
@@ -34,12 +35,11 @@ import warnings
 
 import dask.array as da
 import numpy as np
-from distributed import Client, LocalCluster
+from dask.utils import key_split
+from distributed import Client, LocalCluster, get_task_stream
 from sklearn.exceptions import ConvergenceWarning
 
-import numba_mlp
 from numba_mlp._network import make_net
-from numba_mlp._training import FullBatchObjective
 from numba_mlp.benchmark_cases import processor_name
 from numba_mlp.dask import ClusterObjective, MLPRegressor
 
@@ -77,6 +77,7 @@ def task_costs(client, repeats):
 
 
 def broadcast_costs(client, repeats, hidden_keys):
+    client.scatter(np.zeros(8), broadcast=True, hash=False)  # the first scatter opens connections
     rows = []
     for key in hidden_keys:
         weights = np.random.default_rng(0).normal(size=n_weights(HIDDEN[key]))
@@ -94,58 +95,97 @@ def cluster_data(client, rows_per_chunk):
     return client.persist([X, y])
 
 
-def round_costs(client, rows_per_chunk, hidden_key, repeats, rounds=4):
-    """Seconds per averaging round, per local epoch of a chunk, and their difference."""
+def per_step(tasks, name, n_chunks=2):
+    """Seconds from one step's first ``name`` task to the next step's, and the
+    longest computation of a step's tasks, one pair per step but the last
+    (the steps do not overlap: each waits for the one before)."""
+    computes = sorted(
+        (part["start"], part["stop"])
+        for task in tasks
+        if key_split(task["key"]) == name
+        for part in task["startstops"]
+        if part["action"] == "compute"
+    )
+    steps = [computes[i : i + n_chunks] for i in range(0, len(computes), n_chunks)]
+    return [
+        (following[0][0] - step[0][0], max(stop - start for start, stop in step))
+        for step, following in zip(steps, steps[1:])
+    ]
+
+
+def summary(rows_per_chunk, weights, steps):
+    """Medians over the steps: wall time, the slower worker's computation, the rest."""
+    return {
+        "rows_per_chunk": rows_per_chunk,
+        "weights": weights,
+        "step_s": statistics.median(wall for wall, _ in steps),
+        "compute_s": statistics.median(compute for _, compute in steps),
+        "overhead_s": statistics.median(wall - compute for wall, compute in steps),
+    }
+
+
+def round_costs(client, rows_per_chunk, hidden_key, rounds):
+    """One averaging round: its wall time on the workers' clock, the slower
+    worker's local epoch, and the rest (scheduling, broadcast, tree sum)."""
     X, y = cluster_data(client, rows_per_chunk)
     params = dict(
         hidden_layer_sizes=HIDDEN[hidden_key], random_state=0, tol=0.0, n_iter_no_change=np.inf
     )
-
-    def fit_rounds(n):
-        return lambda: MLPRegressor(max_iter=n, **params).fit(X, y)
-
     MLPRegressor(max_iter=1, **params).fit(X, y)  # the workers load the kernels
-    one = median_time(fit_rounds(1), repeats)
-    more = median_time(fit_rounds(1 + rounds), repeats)
-    per_round = (more - one) / rounds
-
-    X_chunk, y_chunk = X.blocks[0].compute(), y.blocks[0].compute()
-
-    def fit_epochs(n):
-        return lambda: numba_mlp.MLPRegressor(max_iter=n, **params).fit(X_chunk, y_chunk)
-
-    fit_epochs(1)()
-    epoch = median_time(fit_epochs(1 + rounds), repeats) - median_time(fit_epochs(1), repeats)
-    epoch /= rounds
-    return {
-        "rows_per_chunk": rows_per_chunk,
-        "weights": n_weights(HIDDEN[hidden_key]),
-        "round_s": per_round,
-        "epoch_s": epoch,
-        "overhead_s": per_round - epoch,
-    }
+    with get_task_stream(client) as tasks:
+        MLPRegressor(max_iter=rounds + 1, **params).fit(X, y)
+    steps = per_step(tasks.data, "train_locally")
+    return summary(rows_per_chunk, n_weights(HIDDEN[hidden_key]), steps)
 
 
-def evaluation_costs(client, rows_per_chunk, hidden_key, repeats):
-    """Seconds per L-BFGS evaluation on the cluster and of one chunk in this process."""
+def evaluation_costs(client, rows_per_chunk, hidden_key, evaluations):
+    """One L-BFGS evaluation, measured as a round (``round_costs``)."""
     X, y = cluster_data(client, rows_per_chunk)
     units = [N_FEATURES, *HIDDEN[hidden_key], 1]
     net = make_net(units, "relu", "identity")
-    weights = np.random.default_rng(1).normal(scale=0.1, size=n_weights(HIDDEN[hidden_key]))
+    rng = np.random.default_rng(1)
     objective = ClusterObjective(client, X, y.reshape(-1, 1), None, net, "squared_error", 1e-4)
-    objective(weights)
-    on_cluster = median_time(lambda: objective(weights), 3 * repeats)
-    X_chunk, y_chunk = X.blocks[0].compute(), y.blocks[0].compute().reshape(-1, 1)
-    local = FullBatchObjective(X_chunk, y_chunk, None, net, "squared_error", 1e-4, X_chunk.dtype)
-    local(weights)
-    one_chunk = median_time(lambda: local(weights), 3 * repeats)
-    return {
-        "rows_per_chunk": rows_per_chunk,
-        "weights": weights.size,
-        "evaluation_s": on_cluster,
-        "one_chunk_s": one_chunk,
-        "overhead_s": on_cluster - one_chunk,
-    }
+    objective(rng.normal(scale=0.1, size=n_weights(HIDDEN[hidden_key])))
+    with get_task_stream(client) as tasks:
+        for _ in range(evaluations + 1):
+            objective(rng.normal(scale=0.1, size=n_weights(HIDDEN[hidden_key])))
+    steps = per_step(tasks.data, "loss_and_gradient_sums_of")
+    return summary(rows_per_chunk, n_weights(HIDDEN[hidden_key]), steps)
+
+
+def modelled_overhead(n_workers, n_weights, task, broadcast_fixed_s, bandwidth):
+    """The scaling model's overhead of a round (or an evaluation), in seconds.
+
+    A round with one chunk per worker broadcasts the weights from the
+    scheduler to every worker (``P x 8W`` bytes through one link), runs
+    ``3P - 1`` tasks through the scheduler (P trainings, P contributions,
+    P - 1 additions; an evaluation has 2P - 1) and waits for ``log2 P``
+    levels of additions, each a task's round trip plus ``8W`` bytes moved
+    between two workers.
+    """
+    weight_bytes = 8 * n_weights
+    levels = int(np.ceil(np.log2(n_workers)))
+    return (
+        broadcast_fixed_s
+        + n_workers * weight_bytes / bandwidth
+        + (3 * n_workers - 1) * task["per_task_s"]
+        + levels * (task["latency_s"] + weight_bytes / bandwidth)
+    )
+
+
+def model_table(results, bandwidth):
+    """The model at 2 workers beside the measured rounds, and at 8, 64 and 512."""
+    small = min(results["broadcast"], key=lambda row: row["weights"])
+    fixed = small["broadcast_s"]
+    rows = []
+    for measured in results["round_by_weights"]:
+        row = {"weights": measured["weights"], "measured_2_s": measured["overhead_s"]}
+        for n_workers in (2, 8, 64, 512):
+            row[f"model_{n_workers}_s"] = modelled_overhead(
+                n_workers, measured["weights"], results["task"], fixed, bandwidth
+            )
+        rows.append(row)
+    return rows
 
 
 def print_table(title, rows):
@@ -162,8 +202,15 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer shapes and repeats")
     parser.add_argument("--repeats", type=int, default=None, help="runs per median (default 5)")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--bandwidth",
+        type=float,
+        default=1.25e9,
+        help="bytes/s between machines for the model's larger clusters (default: 10 GbE)",
+    )
     args = parser.parse_args()
     repeats = args.repeats or (3 if args.quick else 5)
+    steps = 4 * repeats  # rounds or evaluations timed per shape
     chunk_sweep = [1_000, 10_000] if args.quick else [1_000, 10_000, 40_000]
     weight_sweep = ["h16", "h256", "h512-512"] + ([] if args.quick else ["h1024-1024"])
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -184,16 +231,14 @@ def main():
             "repeats": repeats,
             "task": task_costs(client, repeats),
             "broadcast": broadcast_costs(client, repeats, weight_sweep),
-            "round_by_chunk": [round_costs(client, n, "h16", repeats) for n in chunk_sweep],
-            "round_by_weights": [round_costs(client, 1_000, k, repeats) for k in weight_sweep],
-            "evaluation_by_chunk": [
-                evaluation_costs(client, n, "h16", repeats) for n in chunk_sweep
-            ],
+            "round_by_chunk": [round_costs(client, n, "h16", steps) for n in chunk_sweep],
+            "round_by_weights": [round_costs(client, 1_000, k, steps) for k in weight_sweep],
+            "evaluation_by_chunk": [evaluation_costs(client, n, "h16", steps) for n in chunk_sweep],
             "evaluation_by_weights": [
-                evaluation_costs(client, 1_000, k, repeats) for k in weight_sweep
+                evaluation_costs(client, 1_000, k, steps) for k in weight_sweep
             ],
         }
-    print(f"{results['processor']}, 2 worker processes, medians of {repeats} runs")
+    print(f"{results['processor']}, 2 worker processes, medians of {repeats} runs or {steps} steps")
     print(
         f"task round trip {results['task']['latency_s'] * 1e3:.2f} ms, "
         f"scheduler time per task {results['task']['per_task_s'] * 1e3:.3f} ms"
@@ -208,6 +253,12 @@ def main():
     )
     print_table(
         "L-BFGS evaluation against weights (1000 rows per chunk)", results["evaluation_by_weights"]
+    )
+    results["model"] = model_table(results, args.bandwidth)
+    print_table(
+        f"round overhead: measured on 2 workers, modelled for 2 to 512 "
+        f"({args.bandwidth / 1e9:g} GB/s between machines)",
+        results["model"],
     )
     if args.json:
         with open(args.json, "w") as file:
