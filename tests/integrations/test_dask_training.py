@@ -171,6 +171,28 @@ def test_one_chunk_and_one_local_epoch_is_one_process_training(client):
     np.testing.assert_allclose(averaged.loss_curve_, one_process.loss_curve_, rtol=1e-10)
 
 
+def test_averaging_full_chunk_gradient_steps_is_full_batch_gradient_descent(client):
+    # one plain gradient step per chunk (batch = chunk, no momentum, no penalty),
+    # averaged by rows, is one gradient step on all rows: the one-process fit
+    # with batch_size = n_samples, epoch for round
+    X, _, target, _ = cluster_data(seed=12)
+    params = dict(
+        hidden_layer_sizes=(6,),
+        solver="sgd",
+        momentum=0.0,
+        alpha=0.0,
+        learning_rate_init=0.05,
+        max_iter=5,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="larger than the smallest chunk"):
+        averaged = MLPRegressor(batch_size=N_ROWS, **params).fit(X, target)
+    one_process = numba_mlp.MLPRegressor(batch_size=N_ROWS, **params)
+    one_process.fit(X.compute(), target.compute())
+    assert_same_weights(averaged, one_process, rtol=1e-10)
+    np.testing.assert_allclose(averaged.loss_curve_, one_process.loss_curve_, rtol=1e-10)
+
+
 def test_early_stopping_scores_the_rows_held_out_on_the_workers(client):
     X, _, target, _ = cluster_data(seed=5)
     model = MLPRegressor(
