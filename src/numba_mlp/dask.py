@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Self
 
 import dask
 import dask.array as da
@@ -348,6 +350,43 @@ class _ClusterTraining:
             return X.score()
         return super()._score(X, y, sample_weight=sample_weight)
 
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | float | None = None,
+        coefs_init: Sequence[ArrayLike] | None = None,
+        intercepts_init: Sequence[ArrayLike] | None = None,
+    ) -> Self:
+        """Fit the model to X and y: on the cluster for dask input, here for NumPy.
+
+        Parameters
+        ----------
+        X : {dask array, dask DataFrame, array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data. Dask input is trained on the workers of the current
+            ``distributed.Client``, chunk by chunk along the rows.
+        y : {dask array, dask Series, array-like} of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (one class label per row for the classifier on dask input).
+        sample_weight : {dask array, dask Series, array-like, float}, default=None
+            Sample weights, one per row of X.
+        coefs_init : list of arrays, default=None
+            Initial weight matrices, shaped like ``coefs_``.
+        intercepts_init : list of arrays, default=None
+            Initial bias vectors, shaped like ``intercepts_``.
+
+        Returns
+        -------
+        self : object
+            The trained model.
+        """
+        return super().fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            coefs_init=coefs_init,
+            intercepts_init=intercepts_init,
+        )
+
     # ------------------------------------------------------------- predicting
     def _map_rows(self, X, method):
         """``method`` of the fitted model on every block of a dask X: a lazy array."""
@@ -380,7 +419,7 @@ class _ClusterTraining:
             meta=np.empty((0,) * sample.ndim, dtype=sample.dtype),
         )
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray | da.Array:
         """Predict with the fitted network; a lazy dask array for dask input.
 
         Parameters
@@ -397,7 +436,7 @@ class _ClusterTraining:
             return self._map_rows(X, "predict")
         return super().predict(X)
 
-    def to_local(self):
+    def to_local(self) -> _mlp.BaseMultilayerPerceptron:
         """This fitted model as a plain numba-mlp estimator (NumPy in and out).
 
         Returns
@@ -670,7 +709,7 @@ class MLPClassifier(_ClusterTraining, _mlp.MLPClassifier):
             meta=np.empty((0, 0), dtype=bool),
         )
 
-    def predict_proba(self, X: ArrayLike):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray | da.Array:
         """Probability estimates; a lazy dask array for dask input.
 
         Parameters
@@ -687,7 +726,7 @@ class MLPClassifier(_ClusterTraining, _mlp.MLPClassifier):
             return self._map_rows(X, "predict_proba")
         return super().predict_proba(X)
 
-    def predict_log_proba(self, X: ArrayLike):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray | da.Array:
         """Log of the probability estimates; a lazy dask array for dask input.
 
         Parameters
