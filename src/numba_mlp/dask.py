@@ -27,11 +27,18 @@ from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Self
 
-import dask
-import dask.array as da
-import distributed
 import numpy as np
-from dask.base import is_dask_collection
+
+try:
+    import dask
+    import dask.array as da
+    import distributed
+    from dask.base import is_dask_collection
+except ImportError as error:
+    raise ImportError(
+        "numba_mlp.dask needs dask and distributed: install the dask extra, "
+        "pip install -e '.[dask]' from numba-mlp's clone."
+    ) from error
 from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.preprocessing import LabelBinarizer
