@@ -40,6 +40,7 @@ except ImportError as error:
         "pip install -e '.[dask]' from numba-mlp's clone."
     ) from error
 from numpy.typing import ArrayLike
+from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval
@@ -67,6 +68,7 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 
 def _is_dask(X):
+    """Whether X is a dask collection (array, DataFrame, Series): trained on the cluster."""
     return is_dask_collection(X)
 
 
@@ -242,6 +244,9 @@ class _ClusterTraining:
 
     # ------------------------------------------------- parameter averaging
     def _fit_stochastic(self, X, y, sample_weight, layer_units, incremental):
+        """SGD or Adam by rounds of parameter averaging on dask input; written as
+        the one-process loop, with rounds for epochs (and its bookkeeping,
+        ``_update_no_improvement_count``, reused)."""
         if not _is_dask(X):
             return super()._fit_stochastic(X, y, sample_weight, layer_units, incremental)
         client = current_client()
@@ -280,18 +285,13 @@ class _ClusterTraining:
         self.n_iter_ = 0
         for _ in range(self.max_iter):
             round_index = self.n_iter_
-            states = [
-                client.submit(
-                    train_locally,
-                    chunk,
-                    weights,
-                    state,
-                    _round_plan(self, net, batch_size, _seed(base_seed, block, round_index)),
-                )
-                for block, (chunk, state) in enumerate(zip(chunks, states))
+            plans = [
+                _round_plan(self, net, batch_size, _seed(base_seed, block, round_index))
+                for block in range(len(chunks))
             ]
-            contributions = [client.submit(contribution_of, state) for state in states]
-            weighted_sum, loss_sum, n_samples = tree_sum(client, contributions, add_sums).result()
+            states, (weighted_sum, loss_sum, n_samples) = _train_round(
+                client, chunks, states, weights, plans
+            )
             averaged = (weighted_sum / n_samples).astype(dtype)
             if not early_stopping:
                 if not np.isfinite(loss_sum):
@@ -468,6 +468,18 @@ def _seed(*entropy):
     return int(np.random.SeedSequence(list(entropy)).generate_state(1)[0])
 
 
+def _train_round(client, chunks, states, weights, plans):
+    """One round on the cluster: each chunk trains from ``weights``, going on
+    from its ``states``; returns the chunks' new states (futures, kept on
+    their workers) and the tree sum of their contributions to the average."""
+    states = [
+        client.submit(train_locally, chunk, weights, state, plan)
+        for chunk, state, plan in zip(chunks, states, plans)
+    ]
+    contributions = [client.submit(contribution_of, state) for state in states]
+    return states, tree_sum(client, contributions, add_sums).result()
+
+
 def _round_plan(estimator, net, batch_size, seed):
     """What every chunk needs for one round, from the estimator's settings."""
     return RoundPlan(
@@ -545,7 +557,7 @@ class HeldOutRows:
         self.client = client
         self.chunks = chunks
         self.net = estimator._net(layer_units)
-        self.is_classifier = isinstance(estimator, MLPClassifier)
+        self.is_classifier = is_classifier(estimator)
         self.weights = None
 
     def score(self):

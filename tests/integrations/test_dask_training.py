@@ -358,4 +358,6 @@ def test_refused_calls_say_what_to_do(client):
         model.fit(X, da.stack([labels, labels], axis=1))
     with pytest.raises(ValueError, match="local_epochs"):
         MLPClassifier(local_epochs=0).fit(X, labels)
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+        MLPClassifier(solver="lbfgs").fit(X, labels, sample_weight=da.zeros(N_ROWS, chunks=CHUNK))
     assert not hasattr(model, "coefs_")
