@@ -22,7 +22,11 @@ rounds, and with them the rounds' overhead, not computation. See
 The cluster here is a ``LocalCluster`` of two workers run as threads of this
 process (the kernels release the GIL), so that the example runs inside the
 documentation build; on a real cluster the workers are processes on other
-machines and the code is the same.
+machines and the code is the same. Threads share the process's BLAS, so the
+example limits it to one thread per call (``threadpoolctl``): otherwise each
+worker's matrix products would start threads that compete with the other
+worker's for the same cores. Worker processes started by dask's nanny get
+one BLAS thread each by default.
 """
 
 import warnings
@@ -34,6 +38,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 import numba_mlp
 from numba_mlp.dask import MLPClassifier
@@ -55,6 +60,7 @@ one_process = numba_mlp.MLPClassifier(max_iter=ROUNDS, **params).fit(X_train, y_
 # %%
 # Four chunks of rows on the cluster: one loss per round.
 with (
+    threadpool_limits(limits=1),
     LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster,
