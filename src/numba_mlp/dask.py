@@ -534,6 +534,11 @@ class ClusterObjective:
             for chunk in self.chunks
         ]
         loss_sum, grads = tree_sum(self.client, sums, add_sums).result()
+        if grads.shape != params.shape:  # the kernel would write past the buffer
+            raise ValueError(
+                f"The chunks returned gradients of shape {grads.shape} for {params.shape} "
+                "weights: were the workers' numba-mlp and this one the same version?"
+            )
         finish_gradients(self.net, params, grads, self.alpha, self.total_weight)
         loss = regularised_loss(
             LOSS_CODES[self.loss],
