@@ -13,8 +13,14 @@ drives it lives in ``numba_mlp``.
 
 from . import codes
 from .bundles import Data, Net, Optimizer, Problem, Work
-from .network import predict_outputs
-from .training import loss_and_gradient, mean_data_loss, train_epoch
+from .network import finish_gradients, predict_outputs, squared_weights
+from .training import (
+    loss_and_gradient,
+    loss_and_gradient_sums,
+    mean_data_loss,
+    regularised_loss,
+    train_epoch,
+)
 
 __all__ = [
     "Data",
@@ -23,8 +29,12 @@ __all__ = [
     "Problem",
     "Work",
     "codes",
+    "finish_gradients",
     "loss_and_gradient",
+    "loss_and_gradient_sums",
     "mean_data_loss",
     "predict_outputs",
+    "regularised_loss",
+    "squared_weights",
     "train_epoch",
 ]

@@ -1,6 +1,7 @@
 """Training kernels: a whole epoch of minibatch steps, the full-batch loss
-and gradient that L-BFGS asks for, and the mean loss early stopping can
-watch on a validation set.
+and gradient that L-BFGS asks for (or their unfinished sums over a part of
+the samples, which add up across the chunks of a data set), and the mean
+loss early stopping can watch on a validation set.
 
 One call of ``train_epoch`` runs every minibatch of an epoch, so Python runs
 once per epoch: for each batch, forward pass, loss, backward pass, then one
@@ -67,6 +68,23 @@ def train_epoch(data, net, problem, order, batch_size, params, grads, work, opti
         take_step(optimizer, params, grads, weight_count, problem.alpha, total_weight)
         accumulated_loss += batch_loss * n_rows
     return accumulated_loss
+
+
+@kernel
+def loss_and_gradient_sums(data, net, problem, rows, params, grads, work):
+    """The unfinished sums over the samples ``rows``: return the weighted data-loss
+    sum and write each weight's weighted gradient sum to ``grads``.
+
+    Nothing is averaged or penalised: sums over parts of a data set add up to
+    the sums over the whole, which ``finish_gradients`` and ``regularised_loss``
+    then finish once (training on a cluster, chunk by chunk). ``work`` must
+    hold ``len(rows)`` rows.
+    """
+    n_samples = rows.shape[0]
+    forward_pass(data, net, params, work, rows, n_samples)
+    loss_sum = weighted_loss_sum(net, problem, work, rows, n_samples)
+    backward_pass(data, net, problem, params, grads, work, rows, n_samples)
+    return loss_sum
 
 
 @kernel

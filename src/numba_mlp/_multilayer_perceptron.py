@@ -238,7 +238,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             check_poisson_targets(y)
         n_samples, n_features = X.shape
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = self._validate_sample_weight(sample_weight, X)
 
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -386,11 +386,21 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         """Targets as the network's outputs see them."""
         return y
 
-    def _fit_lbfgs(self, X, y, sample_weight, layer_units, tasks=None):
-        # Run LBFGS
-        objective = FullBatchObjective(
+    def _validate_sample_weight(self, sample_weight, X):
+        """``sample_weight`` checked against ``X`` (a hook: numba_mlp.dask keeps
+        dask arrays lazy)."""
+        return _check_sample_weight(sample_weight, X)
+
+    def _lbfgs_objective(self, X, y, sample_weight, layer_units):
+        """The function L-BFGS minimises: ``(loss, gradient)`` at packed
+        parameters (a hook: numba_mlp.dask sums it over a cluster)."""
+        return FullBatchObjective(
             X, self._problem(y, sample_weight, X.dtype), self._net(layer_units), X.dtype
         )
+
+    def _fit_lbfgs(self, X, y, sample_weight, layer_units, tasks=None):
+        # Run LBFGS
+        objective = self._lbfgs_objective(X, y, sample_weight, layer_units)
         packed_coef_inter = pack(self.coefs_, self.intercepts_, np.float64)
 
         if self.verbose is True or self.verbose >= 1:

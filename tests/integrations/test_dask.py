@@ -1,4 +1,5 @@
-"""Dask: a real dask.distributed LocalCluster (worker processes, 127.0.0.1 only).
+"""Dask: a real dask.distributed LocalCluster (worker processes, 127.0.0.1 only;
+the ``client`` fixture of conftest.py).
 
 (a) GridSearchCV through joblib's "dask" backend; (b) out-of-core training
 with dask_ml.wrappers.Incremental, partial_fit block by block on a dask
@@ -13,7 +14,7 @@ import joblib
 import numpy as np
 import pytest
 from dask_ml.wrappers import Incremental
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import get_task_stream
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
@@ -26,22 +27,6 @@ pytestmark = [
 ]
 
 BLOCK = 50
-
-
-@pytest.fixture(scope="module")
-def client():
-    """Scheduler and two single-threaded worker processes, on 127.0.0.1 only."""
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 def _listening_hosts():

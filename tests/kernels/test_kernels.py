@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from numba_mlp import kernels
+from numba_mlp.kernels import codes
 
 import reference as ref
 from helpers import (
@@ -85,6 +86,41 @@ def test_rows_select_and_order_samples():
     value, grads = kernel_loss_grad(problem, params, rows=rows)
     np.testing.assert_allclose(value, expected_loss, rtol=1e-10)
     assert_close(grads, expected_grad, rtol=1e-10)
+
+
+@pytest.mark.parametrize("hidden,output,loss", ref.COMBINATIONS[::5])
+def test_unfinished_sums_over_parts_add_up_to_the_whole(hidden, output, loss):
+    # loss_and_gradient_sums over three parts of the rows, added and finished once
+    # (as numba_mlp.dask does across chunks), give the loss and gradient of all rows
+    problem, params = make_problem(hidden, output, loss, seed=5)
+    units, dtype = problem["units"], problem["X"].dtype
+    net = make_net(units, hidden, output)
+    loss_sum, grad_sum = 0.0, np.zeros_like(params)
+    for rows in (np.array([0, 1, 2]), np.array([3]), np.array([4, 5, 6])):
+        grads = np.full_like(params, np.nan)
+        loss_sum += kernels.loss_and_gradient_sums(
+            dense_data(problem["X"]),
+            net,
+            problem_bundle(problem),
+            rows.astype(np.int64),
+            params,
+            grads,
+            make_work(units, rows.shape[0], dtype),
+        )
+        grad_sum += grads
+    total_weight = problem["sw"].sum()
+    kernels.finish_gradients(net, params, grad_sum, problem["alpha"], total_weight)
+    value = kernels.regularised_loss(
+        codes.LOSS_CODES[loss],
+        units[-1],
+        loss_sum,
+        problem["alpha"],
+        kernels.squared_weights(params, np.asarray(units, dtype=np.int64)),
+        total_weight,
+    )
+    expected_loss, expected_grad = reference_loss_grad(problem, params)
+    np.testing.assert_allclose(value, expected_loss, rtol=1e-10)
+    assert_close(grad_sum, expected_grad, rtol=1e-10)
 
 
 @pytest.mark.parametrize("n_outputs", [1, 2])
