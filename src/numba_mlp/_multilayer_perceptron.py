@@ -66,6 +66,7 @@ from ._network import (
 )
 from ._optimizers import OptimizerState
 from ._progress import EpochProgress
+from ._threads import blas_threads_for
 from ._training import (
     EpochRunner,
     FullBatchObjective,
@@ -279,13 +280,22 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             self._best_intercepts = [i.copy() for i in self.intercepts_]
         tasks = FitTasks(self, 1 if incremental else self.max_iter, *tasks_data)
         tasks.begin()
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(
-                X, y, sample_weight, layer_units, incremental, validation, dropout_rates, tasks
-            )
-        elif self.solver == "lbfgs":
-            self._fit_lbfgs(X, y, sample_weight, layer_units, tasks)
+        with blas_threads_for(layer_units, self._batch_rows(n_samples)):
+            if self.solver in _STOCHASTIC_SOLVERS:
+                self._fit_stochastic(
+                    X, y, sample_weight, layer_units, incremental, validation, dropout_rates, tasks
+                )
+            elif self.solver == "lbfgs":
+                self._fit_lbfgs(X, y, sample_weight, layer_units, tasks)
         return self
+
+    def _batch_rows(self, n_samples):
+        """Samples per minibatch (all of them for L-BFGS)."""
+        if self.solver == "lbfgs":
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return min(int(self.batch_size), n_samples)
 
     def _fitted_state(self, coefs=None, intercepts=None):
         """What makes a copy of this estimator a fitted one, as it stands now
