@@ -54,17 +54,25 @@ def kernel_dtype(*dtypes):
     return np.dtype(np.float64)
 
 
+#: The dropout rates of a network that drops nothing (never written to).
+_NO_DROPOUT = np.empty(0, dtype=np.float64)
+
+
 def make_net(layer_units, hidden_activation, output_activation, dropout=0.0):
     """The ``Net`` bundle: layer sizes, activation codes, and the dropout
     rate of each hidden layer (``dropout``: one rate for all, or one per
     layer; empty when nothing is dropped)."""
-    n_hidden = len(layer_units) - 2
-    rates = np.broadcast_to(np.asarray(dropout, dtype=np.float64), (n_hidden,))
+    if np.ndim(dropout) == 0 and dropout == 0.0:
+        rates = _NO_DROPOUT
+    else:
+        n_hidden = len(layer_units) - 2
+        rates = np.broadcast_to(np.asarray(dropout, dtype=np.float64), (n_hidden,))
+        rates = np.ascontiguousarray(rates if rates.any() else rates[:0])
     return Net(
         layer_units=np.asarray(layer_units, dtype=np.int64),
         hidden_activation=ACTIVATION_CODES[hidden_activation],
         output_activation=ACTIVATION_CODES[output_activation],
-        dropout_rates=np.ascontiguousarray(rates if rates.any() else rates[:0]),
+        dropout_rates=rates,
     )
 
 
