@@ -133,6 +133,7 @@ def test_random_state_instance_gives_the_int_seed_result():
     assert digest(by_int) == digest(by_instance)
 
 
+@pytest.mark.slow
 def test_loky_worker_processes_agree(reference_weights):
     names = sorted(reference_weights)
     with warnings.catch_warnings():
@@ -168,6 +169,7 @@ THREAD_SETTINGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("setting", sorted(THREAD_SETTINGS))
 def test_other_processes_and_thread_counts_agree(setting, run_python, reference_weights):
     code = FITS_SOURCE + "\nimport json\nprint(json.dumps(all_weights()))\n"

@@ -189,6 +189,7 @@ def test_lbfgs_accepts_zero_dropout():
         assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_digits_accuracy_with_dropout_close_to_without():
     X_digits, y_digits = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(

@@ -109,6 +109,7 @@ def mis_shaped_results(tmp_path_factory):
     return [line.split("|", 3) for line in lines[:-1]]
 
 
+@pytest.mark.slow
 def test_every_entry_point_refuses_every_mis_shaped_weight(mis_shaped_results):
     # 2 kinds x 15 edits x (6 or 8) entry points, all in one child that exits cleanly
     assert len(mis_shaped_results) == 15 * 6 + 15 * 8

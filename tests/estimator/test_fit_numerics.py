@@ -282,6 +282,7 @@ print("EPOCHS", est.n_iter_)
 """
 
 
+@pytest.mark.slow
 def test_real_ctrl_c_keeps_the_last_completed_epoch(run_python):
     # A real SIGINT (in a child process: it must not reach pytest): it lands
     # while an epoch kernel runs, and the weights are still those of the

@@ -777,6 +777,7 @@ print("DONE")
 """
 
 
+@pytest.mark.slow
 def test_nastiest_inputs_do_not_crash_the_interpreter(run_python):
     result = run_python(NASTY_SCRIPT, timeout=900)
     assert result.returncode == 0, (result.returncode, result.stdout[-3000:], result.stderr[-3000:])

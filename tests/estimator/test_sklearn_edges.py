@@ -247,6 +247,7 @@ def test_untested_scikit_learn_releases_are_named_in_a_warning(version, warned, 
         assert 'pip install "scikit-learn>=1.8,<1.10"' in message
 
 
+@pytest.mark.slow
 def test_importing_with_an_untested_scikit_learn_warns(run_python):
     result = run_python("""
         import warnings

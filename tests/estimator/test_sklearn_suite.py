@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sklearn.neural_network.tests
 
 SKLEARN_IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor"
@@ -19,6 +20,7 @@ SKLEARN_IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor
 KNOWN_FAILURES = {}
 
 
+@pytest.mark.slow
 def test_scikit_learns_mlp_tests_pass_against_numba_mlp(tmp_path):
     source = Path(sklearn.neural_network.tests.__file__).with_name("test_mlp.py").read_text()
     assert source.count(SKLEARN_IMPORT) == 1, "scikit-learn's test module changed its import"

@@ -16,6 +16,8 @@ from numba_mlp import _bench, benchmark_cases
 from numba_mlp.__main__ import main
 from numba_mlp._demo import run_demo
 
+pytestmark = pytest.mark.slow  # each command runs in a fresh interpreter
+
 DEMO_QUICK = ["demo", "--max-iter", "3", "--hidden", "8", "--repeats", "1"]
 
 

@@ -21,6 +21,7 @@ from sklearn.model_selection import GridSearchCV
 from numba_mlp import MLPClassifier, MLPRegressor
 
 pytestmark = [
+    pytest.mark.slow,  # a LocalCluster of worker processes
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     # the scheduler's HTTP routes (no dashboard) move to a free port if 8787 is taken
     pytest.mark.filterwarnings("ignore:Port 8787 is already in use"),

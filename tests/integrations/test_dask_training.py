@@ -30,6 +30,7 @@ from numba_mlp._network import make_net, pack
 from numba_mlp.dask import ClusterObjective, MLPClassifier, MLPRegressor
 
 pytestmark = [
+    pytest.mark.slow,  # a LocalCluster of worker processes
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     pytest.mark.filterwarnings("ignore:Port 8787 is already in use"),
 ]

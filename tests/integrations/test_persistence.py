@@ -153,6 +153,7 @@ print(json.dumps(dict(
 """
 
 
+@pytest.mark.slow
 def test_unpickling_in_a_fresh_process_compiles_nothing(tmp_path):
     """A new process (same NUMBA_CACHE_DIR) loads every kernel from Numba's cache:
     no dispatcher reports a cache miss (a miss is a compilation)."""

@@ -136,6 +136,7 @@ def test_verbose_2_partial_fit_prints_lines_not_a_bar(data, capsys):
     assert out.startswith("Iteration 1, loss = ") and "%|" not in err
 
 
+@pytest.mark.slow
 def test_verbose_2_messages_land_on_their_own_lines():
     """stdout and stderr into one stream, as in a terminal: the stopping message
     and the interrupted-training warning are lines of their own, not glued to

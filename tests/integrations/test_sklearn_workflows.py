@@ -119,6 +119,7 @@ def test_set_output_pandas_passes_feature_names_to_the_mlp(frame):
 GRID = {"hidden_layer_sizes": [(4,), (8,)], "alpha": [1e-4, 1e-1]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["loky", "threading"])
 def test_grid_search_in_parallel_matches_serial_and_scikit_learn(data, backend):
     X, y = data

@@ -216,6 +216,7 @@ def _soak_search(backend, n_jobs, estimator, X_, y_):
     return search
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_soak_grid_search_threads_and_processes_agree(kind):
     Xs, y = X[:150, :6], (Y_CLF if kind == "classifier" else Y_REG)[:150]

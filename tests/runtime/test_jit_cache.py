@@ -348,6 +348,7 @@ def _weights(run_python, tmp_path, name, disable_jit):
     return dict(np.load(out))
 
 
+@pytest.mark.slow
 def test_pure_python_kernels_give_the_jitted_weights(run_python, tmp_path):
     jitted = _weights(run_python, tmp_path, "jitted", disable_jit=False)
     python = _weights(run_python, tmp_path, "python", disable_jit=True)
@@ -361,6 +362,7 @@ def test_pure_python_kernels_give_the_jitted_weights(run_python, tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_kernel_and_textbook_tests_pass_without_jit(run_python):
     # the kernel tests (reference, finite differences, sparse, float32,
     # optimisers) and the handouts' worked examples, on the kernels as Python

@@ -73,6 +73,7 @@ print(json.dumps({"before_mb": before, "after_mb": after, "growth_mb": after - b
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 def test_thousand_fit_predict_cycles_do_not_grow_memory(run_python):
     result = run_python(LEAK_SCRIPT, timeout=900)
