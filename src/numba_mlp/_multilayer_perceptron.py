@@ -249,7 +249,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         class_weights = self._class_weights(y, incremental)
         if class_weights is not None:
             sample_weight = _times_class_weights(
-                sample_weight, class_weights[self._class_index(y)], X.dtype
+                sample_weight, self._weight_of_each_sample(y, class_weights), X.dtype
             )
         validation = self._check_validation_set(*validation, class_weights=class_weights)
         dropout_rates = check_dropout(self.dropout, len(hidden_layer_sizes), self.solver)
@@ -1103,8 +1103,17 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 "distributions. Pass the resulting weights as the class_weight "
                 "parameter."
             )
-        labels = self.classes_[self._class_index(y)]
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=labels)
+        return compute_class_weight(
+            self.class_weight, classes=self.classes_, y=self._labels_for_class_weight(y)
+        )
+
+    def _labels_for_class_weight(self, y):
+        """The labels ``compute_class_weight`` counts, from the binarized ``y``."""
+        return self.classes_[self._class_index(y)]
+
+    def _weight_of_each_sample(self, y, class_weights):
+        """Each sample's class weight, from the binarized ``y``."""
+        return class_weights[self._class_index(y)]
 
     def _class_index(self, y):
         """Index in ``classes_`` of each sample's class, from the binarized ``y``."""

@@ -68,6 +68,11 @@ from .kernels.codes import LOSS_CODES
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 
+def _weights_of_classes(class_index, class_weights):
+    """The weight of each row's class (one block of rows)."""
+    return class_weights[class_index]
+
+
 def _is_dask(X):
     """Whether X is a dask collection (array, DataFrame, Series): trained on the cluster."""
     return is_dask_collection(X)
@@ -418,7 +423,6 @@ class _ClusterTraining:
     def _check_cluster_parameters(self):
         """Refuse, before anything runs, what training on a cluster does not do yet."""
         unsupported = {
-            "class_weight": getattr(self, "class_weight", None) is not None,
             "dropout": bool(np.any(np.asarray(self.dropout) > 0)),
             "scoring": self.scoring is not None,
         }
@@ -426,8 +430,7 @@ class _ClusterTraining:
         if named:
             raise ValueError(
                 f"{', '.join(named)} cannot be used yet when training on a Dask cluster. "
-                "Leave them at their defaults for dask input, or fit to NumPy data "
-                "(for class weights, pass sample_weight)."
+                "Leave them at their defaults for dask input, or fit to NumPy data."
             )
 
     # ------------------------------------------------------------- predicting
@@ -773,6 +776,28 @@ class MLPClassifier(_ClusterTraining, _mlp.MLPClassifier):
             chunks=(y.chunks[0], (n_outputs,)),
             dtype=bool,
             meta=np.empty((0, 0), dtype=bool),
+        )
+
+    def _class_weights(self, y, incremental):
+        """As in one process; 'balanced' counts the classes on the cluster (only
+        the counts reach the client) and weighs each class, as scikit-learn's
+        ``compute_class_weight`` does, by ``n_samples / (n_classes * count)``."""
+        if not _is_dask(y) or self.class_weight != "balanced":
+            return super()._class_weights(y, incremental)
+        n_classes = len(self.classes_)
+        (counts,) = dask.compute(da.bincount(self._class_index(y), minlength=n_classes))
+        return counts.sum() / (n_classes * counts.astype(np.float64))
+
+    def _labels_for_class_weight(self, y):
+        """A dict of class weights counts nothing: the classes stand for dask labels."""
+        return self.classes_ if _is_dask(y) else super()._labels_for_class_weight(y)
+
+    def _weight_of_each_sample(self, y, class_weights):
+        """Each row's class weight, lazily on the cluster for dask labels."""
+        if not _is_dask(y):
+            return super()._weight_of_each_sample(y, class_weights)
+        return self._class_index(y).map_blocks(
+            _weights_of_classes, class_weights, dtype=class_weights.dtype, meta=np.empty(0)
         )
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray | da.Array:

@@ -10,6 +10,7 @@ on the workers (``dask.array.random``) unless a test says otherwise.
 import pickle
 import warnings
 
+import dask
 import dask.array as da
 import dask.dataframe as dd
 import distributed
@@ -106,6 +107,22 @@ def test_sample_weight_changes_the_fit(client):
     assert_same_weights(
         unweighted, MLPClassifier(**params).fit(X, labels, sample_weight=da.ones(N_ROWS)), 1e-12
     )
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 2: 0.5}])
+def test_class_weight_as_in_one_process(client, class_weight):
+    # 'balanced' is counted on the cluster; the fit is the one-process fit with
+    # the same class weights (and a sample_weight), to rounding
+    X, labels, _, weight = cluster_data()
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=15, random_state=0)
+    on_cluster = MLPClassifier(class_weight=class_weight, **params)
+    on_cluster.fit(X, labels, sample_weight=weight)
+    X_np, labels_np, weight_np = dask.compute(X, labels, weight)
+    here = numba_mlp.MLPClassifier(class_weight=class_weight, **params)
+    here.fit(X_np, labels_np, sample_weight=weight_np)
+    assert_same_weights(on_cluster, here, 1e-8)
+    unweighted = MLPClassifier(**params).fit(X, labels, sample_weight=weight)
+    assert not np.allclose(unweighted.coefs_[0], on_cluster.coefs_[0])
 
 
 # ----------------------------------------------------- parameter averaging
@@ -364,9 +381,7 @@ def test_refused_calls_say_what_to_do(client):
     assert not hasattr(model, "coefs_")
 
 
-@pytest.mark.parametrize(
-    "params", [dict(class_weight="balanced"), dict(dropout=0.2), dict(scoring="loss")]
-)
+@pytest.mark.parametrize("params", [dict(dropout=0.2), dict(scoring="loss")])
 def test_what_the_cluster_does_not_do_yet_is_refused_before_anything_runs(client, params):
     X, labels, _, _ = cluster_data()
     model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0, **params)
