@@ -20,7 +20,7 @@ import numpy as np
 from numba_mlp.kernels import loss_and_gradient_sums, predict_outputs
 from numba_mlp.kernels.bundles import Net
 
-from ._network import CHUNK_ROWS, make_data, make_problem, make_work
+from ._network import CHUNK_ROWS, checked_params, make_data, make_problem, make_work
 from ._training import EpochRunner, shuffled
 
 
@@ -129,20 +129,6 @@ def chunk_totals(chunk):
     return chunk.n_rows, float(np.sum(chunk.sample_weight, dtype=np.float64)), held_out
 
 
-def checked_params(packed, net, dtype):
-    """A copy of the broadcast weights in ``dtype``, checked against ``net``
-    (a wrong length would make the kernels read past the buffer)."""
-    params = np.array(packed, dtype=dtype)
-    units = [int(u) for u in net.layer_units]
-    n_params = sum(a * b for a, b in zip(units, units[1:])) + sum(units[1:])
-    if params.shape != (n_params,):
-        raise ValueError(
-            f"The broadcast parameters have shape {params.shape}; layer sizes {units} "
-            f"need one vector of {n_params} weights and biases."
-        )
-    return params
-
-
 def check_chunk_fits(chunk, net):
     """Raise ValueError unless the chunk's columns match the network's layers."""
     units = net.layer_units
@@ -186,7 +172,7 @@ def loss_and_gradient_sums_of(chunk, packed, net: Net, loss: LossSpec):
     the unfinished sums, the gradient in float64 (runs on a worker)."""
     check_chunk_fits(chunk, net)
     dtype = chunk.X.dtype
-    params = checked_params(packed, net, dtype)
+    params = checked_params(packed, net, dtype, what="broadcast")
     grads = np.empty_like(params)
     # the sums leave the L2 penalty out: alpha is applied once, when they are finished
     problem = loss.problem(chunk.targets, chunk.sample_weight, 0.0, dtype)
@@ -234,7 +220,7 @@ def train_locally(chunk, packed, previous, plan: RoundPlan):
     """
     check_chunk_fits(chunk, plan.net)
     dtype = chunk.X.dtype
-    params = checked_params(packed, plan.net, dtype)
+    params = checked_params(packed, plan.net, dtype, what="broadcast")
     optimizer = copy.deepcopy(previous.optimizer if isinstance(previous, LocalState) else previous)
     optimizer.learning_rate = plan.learning_rate
     batch_size = min(200 if plan.batch_size is None else plan.batch_size, chunk.n_rows)
@@ -271,7 +257,7 @@ def held_out_sums(chunk, packed, net: Net, is_classifier):
         return None
     check_chunk_fits(held_out, net)
     dtype = held_out.X.dtype
-    params = checked_params(packed, net, dtype)
+    params = checked_params(packed, net, dtype, what="broadcast")
     max_rows = max(1, min(held_out.n_rows, CHUNK_ROWS))
     outputs = np.empty(held_out.targets.shape, dtype=dtype)
     predict_outputs(

@@ -43,6 +43,21 @@ def unpack(params, layer_units):
     return coefs, intercepts
 
 
+def checked_params(packed, net, dtype, what="packed"):
+    """A copy of the parameter vector ``packed`` in ``dtype``, checked against
+    ``net``'s layer sizes: a wrong length would make the kernels read and
+    write past the buffer. ``what`` names the vector in the message."""
+    params = np.array(packed, dtype=dtype)  # a copy: the caller's stays as it is
+    units = [int(u) for u in net.layer_units]
+    n_params = sum(a * b for a, b in zip(units, units[1:])) + sum(units[1:])
+    if params.shape != (n_params,):
+        raise ValueError(
+            f"The {what} parameters have shape {params.shape}; layer sizes {units} "
+            f"need one vector of {n_params} weights and biases."
+        )
+    return params
+
+
 def kernel_dtype(*dtypes):
     """float32 if every given dtype is float32, else float64.
 

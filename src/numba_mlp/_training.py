@@ -22,7 +22,7 @@ import numpy as np
 
 from numba_mlp.kernels import loss_and_gradient, mean_data_loss, train_epoch
 
-from ._network import CHUNK_ROWS, make_data, make_work
+from ._network import CHUNK_ROWS, checked_params, make_data, make_work
 
 NON_FINITE_MESSAGE = (
     "Solver produced non-finite parameter weights. The input data may contain "
@@ -83,18 +83,10 @@ class FullBatchObjective:
         self.rows = np.arange(n_samples, dtype=np.int64)
         # rows 0..n-1 are consecutive: X is read in place, nothing gathered
         self.work = make_work(net, n_samples, dtype, gather=False)
-        units = [int(u) for u in net.layer_units]
-        self.n_params = sum(a * b for a, b in zip(units, units[1:])) + sum(units[1:])
 
     def __call__(self, packed):
         """``(loss, gradient)`` at ``packed``, the gradient in float64 for scipy."""
-        params = np.array(packed, dtype=self.dtype)  # a copy: the caller's stays as it is
-        if params.shape != (self.n_params,):
-            raise ValueError(
-                f"The packed parameters have shape {params.shape}; layer sizes "
-                f"{list(self.net.layer_units)} need one vector of {self.n_params} weights "
-                "and biases."
-            )
+        params = checked_params(packed, self.net, self.dtype)
         grads = np.empty_like(params)
         loss = loss_and_gradient(
             self.data, self.net, self.problem, self.rows, params, grads, self.work

@@ -59,7 +59,7 @@ from ._cluster import (
     train_locally,
     tree_sum,
 )
-from ._network import pack, unpack
+from ._network import checked_params, pack, unpack
 from ._optimizers import OptimizerState
 from ._training import raise_non_finite
 from .kernels import finish_gradients, regularised_loss, squared_weights
@@ -554,17 +554,9 @@ class ClusterObjective:
         _, self.total_weight, _ = tree_sum(client, totals, add_sums).result()
         if self.total_weight == 0:
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-        units = [int(u) for u in net.layer_units]
-        self.n_params = sum(a * b for a, b in zip(units, units[1:])) + sum(units[1:])
 
     def __call__(self, packed):
-        params = np.array(packed, dtype=np.float64)  # a copy: the caller's stays as it is
-        if params.shape != (self.n_params,):
-            raise ValueError(
-                f"The packed parameters have shape {params.shape}; layer sizes "
-                f"{list(self.net.layer_units)} need one vector of {self.n_params} weights "
-                "and biases."
-            )
+        params = checked_params(packed, self.net, np.float64)
         # a fresh key each time (hash=False): scattering equal weights again under
         # the key of a future being released could lose them
         weights = self.client.scatter(params, broadcast=True, hash=False)
