@@ -13,7 +13,7 @@ drives it lives in ``numba_mlp``.
 
 from . import codes
 from .bundles import Data, Net, Optimizer, Problem, Work
-from .network import finish_gradients, predict_outputs, squared_weights
+from .network import finish_gradients, predict_dense, predict_outputs, squared_weights
 from .training import (
     loss_and_gradient,
     loss_and_gradient_sums,
@@ -33,6 +33,7 @@ __all__ = [
     "loss_and_gradient",
     "loss_and_gradient_sums",
     "mean_data_loss",
+    "predict_dense",
     "predict_outputs",
     "regularised_loss",
     "squared_weights",

@@ -20,6 +20,7 @@ from typing import Self
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
@@ -51,7 +52,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from numba_mlp.kernels import predict_outputs
+from numba_mlp.kernels import predict_dense, predict_outputs
+from numba_mlp.kernels.codes import ACTIVATION_CODES
 
 from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupportMixin, FitTasks
 from ._network import (
@@ -62,6 +64,8 @@ from ._network import (
     make_problem,
     make_work,
     pack,
+    share_weights,
+    shared_params,
     unpack,
 )
 from ._optimizers import OptimizerState
@@ -287,6 +291,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
                 )
             elif self.solver == "lbfgs":
                 self._fit_lbfgs(X, y, sample_weight, layer_units, tasks)
+        self._share_fitted_weights()
         return self
 
     def _batch_rows(self, n_samples):
@@ -773,27 +778,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         return True
 
     def _validate_for_predict(self, X):
-        """``validate_data(reset=False)``, with a shortcut for plain input.
-
-        A finite, 2-D float32/float64 ndarray with the fitted number of
-        features (and a model fitted without feature names) passes every
-        check as it is; skipping the general machinery keeps a one-row
-        prediction in microseconds. Anything else takes the full checks.
-        """
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and (X.dtype == np.float64 or X.dtype == np.float32)
-            and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
-            and not hasattr(self, "feature_names_in_")
-            # one pass and no temporary, as scikit-learn checks first; a sum
-            # that overflows merely sends X through the full checks
-            and np.isfinite(X.sum())
-        ):
-            return X
+        """``validate_data(reset=False)``, and any dtype but float32 and
+        float64 converted to float64, as fit converts it."""
         X = check_sparse_input(validate_data(self, X, accept_sparse=["csr", "csc"], reset=False))
-        # as fit converts them: any other numeric dtype is predicted in float64
         if X.dtype not in (np.float64, np.float32):
             X = X.astype(np.float64)
         return X
@@ -804,23 +791,85 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             check_is_fitted(self)
 
     def _forward_pass_fast(self, X, check_input=True):
-        """Output activations for X, by the forward kernel."""
-        if check_input:
+        """Output activations for X, by the forward kernel.
+
+        Plain input (``_takes_as_is``) skips scikit-learn's checks but for
+        finiteness, which the kernel checks as it reads X.
+        """
+        if check_input and not self._takes_as_is(X):
             X = self._validate_for_predict(X)
-        layer_units = check_fitted_weights(self)
-        dtype = kernel_dtype(X.dtype, self.coefs_[0].dtype)
-        data = make_data(X, dtype)
-        max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
+        dtype = X.dtype if X.dtype == self.coefs_[0].dtype else None
+        if dtype is None or (dtype != np.float64 and dtype != np.float32):
+            dtype = kernel_dtype(X.dtype, self.coefs_[0].dtype)
+        params, layer_units = self._kernel_weights(dtype)
         outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
-        net = self._net(layer_units)
-        predict_outputs(
-            data,
-            net,
-            pack(self.coefs_, self.intercepts_, dtype),
-            make_work(net, max_rows, dtype, gather=False, backward=False),
-            outputs,
-        )
+        max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
+        if type(X) is not np.ndarray and sp.issparse(X):
+            net = self._net(layer_units)
+            work = make_work(net, max_rows, dtype, gather=False, backward=False)
+            predict_outputs(make_data(X, dtype), net, params, work, outputs)
+            return outputs
+        X = np.ascontiguousarray(X, dtype=dtype)
+        hidden = ACTIVATION_CODES[self.activation]
+        output = ACTIVATION_CODES[self.out_activation_]
+        if not predict_dense(X, layer_units, hidden, output, params, max_rows, outputs):
+            validate_data(self, X, reset=False)  # raises scikit-learn's error for non-finite X
         return outputs
+
+    def _takes_as_is(self, X):
+        """True for input that needs no conversion and passes every check of
+        ``validate_data`` but finiteness: a 2-D float32/float64 ndarray with
+        samples and the fitted number of features, for a model fitted
+        without feature names."""
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and (X.dtype == np.float64 or X.dtype == np.float32)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+        )
+
+    def _kernel_weights(self, dtype):
+        """``(params, layer_units)``: the fitted weights as the kernels' packed
+        vector in ``dtype``, and the layer sizes as an int64 array.
+
+        The buffer fit left (``_share_fitted_weights``) is used as it is
+        while ``coefs_`` and ``intercepts_`` are still its views; weights
+        put in their place are checked and packed anew.
+        """
+        shared = self.__dict__.get("_shared_weights")
+        params = shared_params(shared, self.coefs_, self.intercepts_, dtype)
+        if params is not None:
+            return params, shared.layer_units
+        layer_units = check_fitted_weights(self)
+        params = pack(self.coefs_, self.intercepts_, dtype)
+        return params, np.asarray(layer_units, dtype=np.int64)
+
+    def _share_fitted_weights(self):
+        """Make ``coefs_`` and ``intercepts_`` views of one packed buffer, so
+        that predictions need not pack the weights at every call."""
+        self.coefs_, self.intercepts_, self._shared_weights = share_weights(
+            self.coefs_, self.intercepts_, self._layer_units
+        )
+
+    def __getstate__(self):
+        """Pickle (and copy) without the shared buffer: ``coefs_`` and
+        ``intercepts_`` hold the weights, and ``__setstate__`` shares them anew."""
+        state = dict(super().__getstate__())  # not the instance's own __dict__
+        state.pop("_shared_weights", None)
+        return state
+
+    def __setstate__(self, state):
+        """Unpickle (and copy): the weights are shared anew, as fit leaves them."""
+        super().__setstate__(state)
+        self.__dict__.pop("_shared_weights", None)
+        if hasattr(self, "coefs_") and hasattr(self, "_layer_units"):
+            try:
+                check_fitted_weights(self)
+            except (ValueError, TypeError, AttributeError):
+                return  # predict will say what is wrong with them
+            self._share_fitted_weights()
 
     def _score_with_function(self, X, y, sample_weight, score_function):
         """Private score method without input validation."""

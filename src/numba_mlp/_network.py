@@ -7,6 +7,8 @@ builds the ``Data``, ``Net``, ``Problem`` and ``Work`` bundles of
 ``numba_mlp.kernels.bundles``.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -41,6 +43,47 @@ def unpack(params, layer_units):
         intercepts.append(params[start : start + fan_out])
         start += fan_out
     return coefs, intercepts
+
+
+class SharedWeights(NamedTuple):
+    """A fitted network's weights packed once, with the arrays handed out as
+    ``coefs_`` and ``intercepts_``: views of that one buffer."""
+
+    params: np.ndarray  #: the packed parameter vector the kernels read
+    views: tuple  #: every weight matrix, then every bias vector: views of params
+    layer_units: np.ndarray  #: nodes per layer, inputs first (int64)
+
+
+def share_weights(coefs, intercepts, layer_units):
+    """``(coefs, intercepts, shared)``: the weights copied into one packed
+    buffer and returned as lists of views of it, with the ``SharedWeights``
+    that lets predictions use the buffer as it is. When the weights are not
+    all float32 or all float64, they are returned as they are, with None.
+    """
+    dtype = np.asarray(coefs[0]).dtype
+    if dtype not in (np.float32, np.float64) or any(
+        np.asarray(array).dtype != dtype for array in [*coefs, *intercepts]
+    ):
+        return coefs, intercepts, None
+    params = pack(coefs, intercepts, dtype)
+    coefs, intercepts = unpack(params, layer_units)
+    units = np.asarray(layer_units, dtype=np.int64)
+    return coefs, intercepts, SharedWeights(params, (*coefs, *intercepts), units)
+
+
+def shared_params(shared, coefs, intercepts, dtype):
+    """``shared.params`` if ``coefs`` and ``intercepts`` are still the very
+    views of it (edits made in place show through) and it is in ``dtype``;
+    else None: the weights were replaced, or copied without their buffer."""
+    if shared is None or shared.params.dtype != dtype:
+        return None
+    views = shared.views
+    if len(views) != len(coefs) + len(intercepts) or views[0].base is not shared.params:
+        return None
+    for array, view in zip((*coefs, *intercepts), views):
+        if array is not view:
+            return None
+    return shared.params
 
 
 def checked_params(packed, net, dtype, what="packed"):

@@ -147,7 +147,7 @@ for module in pkgutil.iter_modules(kernels.__path__):
             hits[key] = sum(value.stats.cache_hits.values())
 print(json.dumps(dict(
     same=same, misses=misses, hits=hits,
-    predict_hits=sum(kernels.predict_outputs.stats.cache_hits.values()),
+    predict_hits=sum(kernels.predict_dense.stats.cache_hits.values()),
     train_hits=sum(kernels.train_epoch.stats.cache_hits.values()),
 )))
 """

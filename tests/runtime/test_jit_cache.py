@@ -57,7 +57,7 @@ for est in fits:
         digest.update(np.ascontiguousarray(a).tobytes())
     est.predict(X)
 stats = [kernels.train_epoch.stats, kernels.loss_and_gradient.stats,
-         kernels.predict_outputs.stats]
+         kernels.predict_outputs.stats, kernels.predict_dense.stats]
 print(json.dumps({
     "kernels_file": kernels.__file__,
     "cache_paths": sorted({s.cache_path for s in stats}),
@@ -295,7 +295,7 @@ def test_changing_a_callee_in_another_module_recompiles_its_callers(run_python, 
     changed = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
     assert changed["train_epoch_misses"] > 0 and changed["train_epoch_hits"] == 0
     assert changed["loaded"] == []  # every kernel's entry is stale, not only the callers'
-    assert "numba_mlp.kernels.network.predict_outputs" in changed["compiled"]
+    assert "numba_mlp.kernels.network.predict_dense" in changed["compiled"]
     assert changed["loss_curve"] == pytest.approx([2 * v for v in first["loss_curve"]], rel=1e-12)
 
     # back to the original source: the original results, whether loaded or compiled
