@@ -6,7 +6,8 @@ Classes are parametrised over ``backend`` (numba_mlp, sklearn) so one
 is never timed. A timed fit runs ``common.EPOCHS`` epochs (10 and 3 on the
 two small shapes, so that a fit's fixed cost does not swamp the epochs; one
 elsewhere), ``tol=0``; lbfgs runs as many iterations. ``track_`` benchmarks measure the
-speed-up and GFLOP/s within one process.
+speed-up and GFLOP/s within one process. ``GridSearch`` times the bench command's
+grid search, serial and with ``n_jobs=2``.
 """
 
 import numpy as np
@@ -14,10 +15,13 @@ import numpy as np
 from .common import (
     BACKENDS,
     EPOCHS,
+    GRID_SEARCH,
+    GRID_SEARCH_JOBS,
     SHAPES,
     SMALL_SHAPES,
     epoch_flops,
     estimator_class,
+    grid_search_data,
     make_data,
     make_estimator,
     median_time,
@@ -99,6 +103,27 @@ class OnlineSGD(_Timed):
 
     def time_online_epoch(self, backend):
         self.estimator.fit(self.X, self.y)
+
+
+class GridSearch(_Timed):
+    """The bench command's whole GridSearchCV (``GRID_SEARCH``: every candidate
+    on every fold, then the refit), with n_jobs=1 and with n_jobs=2 on joblib's
+    threading and loky backends. ``setup`` runs the search once, so the loky
+    workers' start-up and their loading of the kernels are not timed."""
+
+    params = (list(BACKENDS), list(GRID_SEARCH_JOBS))
+    param_names = ["backend", "jobs"]
+
+    def setup(self, backend, jobs):
+        silence_warnings()
+        self.estimator_class = estimator_class(backend)
+        preload_numba_mlp()
+        self.X, self.y = grid_search_data()
+        self.joblib_backend = None if jobs == "n_jobs=1" else jobs
+        self.time_search(backend, jobs)
+
+    def time_search(self, backend, jobs):
+        GRID_SEARCH.run(self.estimator_class, self.X, self.y, backend=self.joblib_backend)
 
 
 class Predict(_Timed):

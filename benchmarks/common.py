@@ -22,6 +22,9 @@ CASES = {case.key: case for case in FIT_CASES if case.batch_size == "auto"}
 # key -> (n_samples, n_features, hidden_layer_sizes)
 SHAPES = {key: (c.n_samples, c.n_features, c.hidden) for key, c in CASES.items()}
 SMALL_SHAPES = ("2000x20_h100", "20000x20_h100", "20000x100_h256-128")
+# the bench command's grid search, serial and with n_jobs=2 on each joblib backend
+GRID_SEARCH = benchmark_cases.GRID_SEARCH_CASE
+GRID_SEARCH_JOBS = ("n_jobs=1", *benchmark_cases.GRID_SEARCH_BACKENDS)
 # epochs per timed fit: enough that a fit's fixed cost does not swamp an epoch
 EPOCHS = {"2000x20_h100": 10, "20000x20_h100": 3}
 WARMUP_SAMPLES = 64
@@ -37,6 +40,11 @@ def make_data(shape, dtype=np.float64):
     """The bench command's data for ``shape`` (a key of SHAPES)."""
     n_samples, n_features, _ = SHAPES[shape]
     return benchmark_cases.make_data(n_samples, n_features, dtype)
+
+
+def grid_search_data():
+    """The bench command's data for its grid search (``GRID_SEARCH``)."""
+    return benchmark_cases.make_data(GRID_SEARCH.n_samples, GRID_SEARCH.n_features)
 
 
 def estimator_class(backend):

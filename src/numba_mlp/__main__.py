@@ -102,7 +102,7 @@ def add_demo(subparsers):
 def _run_bench(args):
     from ._bench import run_bench
 
-    return run_bench(quick=args.quick)
+    return run_bench(quick=args.quick, load=not args.no_load)
 
 
 def add_bench(subparsers):
@@ -112,15 +112,24 @@ def add_bench(subparsers):
         description=(
             "Time numba_mlp and scikit-learn side by side (same data, parameters and "
             "random_state; float64, adam, default batch size) on each shape of the "
-            "performance table; print per-epoch times, the speed-up, GFLOP/s beside "
-            "numpy's GEMM rate, peak traced memory, and PyTorch/JAX columns when "
-            "those are installed. A few minutes; --quick about a minute."
+            "performance table; print per-epoch times, the speed-up, GFLOP/s and their "
+            "share of numpy's GEMM rate, peak traced memory, and PyTorch/JAX columns when "
+            "those are installed. The cases are then timed again while another process "
+            "keeps one core busy, and a small GridSearchCV is timed with n_jobs=1 and "
+            "with n_jobs=2 on joblib's threading and loky backends. A few minutes; "
+            "--quick one or two."
         ),
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="3 runs per case instead of 5, large shapes cut to 5,000 samples, no float32 rows",
+        help="3 runs per case instead of 5, large shapes cut to 5,000 samples, no float32 "
+        "rows; under load, only the minibatch shapes of at most 20,000 rows",
+    )
+    parser.add_argument(
+        "--no-load",
+        action="store_true",
+        help="skip the cases timed with one core busy",
     )
     parser.set_defaults(handler=_run_bench)
 

@@ -6,10 +6,16 @@ with the same parameters (float64, adam, default batch size, same
 between two numbers taken side by side on a shared, noisy machine. PyTorch
 (CPU) and JAX columns appear when those libraries are installed.
 
+The report has three parts: the fit and predict cases on a quiet machine;
+the same cases again while another process keeps one core busy (the machine
+as it often is when shared); and a small grid search, serial and with
+``n_jobs=2`` on threads and on worker processes.
+
 The cases (and their targets) are defined once, in ``numba_mlp.benchmark_cases``,
 which the asv suite in ``benchmarks/`` times too.
 """
 
+import functools
 import os
 import subprocess
 import sys
@@ -24,11 +30,15 @@ from ._text import text_table
 from .benchmark_cases import (
     FIT_CASES,
     FLOAT32_CASES,
+    GRID_SEARCH_BACKENDS,
+    GRID_SEARCH_CASE,
     PREDICT_CASES,
     SKLEARN_ONLINE_SAMPLES,
     PredictCase,
+    busy_core,
     fit_parameters,
     gemm_rate,
+    interleaved_medians,
     make_data,
     median_time,
     processor_name,
@@ -224,8 +234,159 @@ def _format_seconds(seconds):
     return f"{seconds * 1e6:.1f} us"
 
 
-def run_bench(quick=False, out=None):
-    """Run every case, print the report to ``out`` (stdout); return 0."""
+def _format_number(value, pattern):
+    """``value`` written with ``pattern``, or '-' when it is not finite (a noisy time)."""
+    return pattern.format(value) if np.isfinite(value) else "-"
+
+
+#: The columns of the fit and predict tables, quiet and under load.
+CASE_HEADER = [
+    "case",
+    "numba_mlp",
+    "sklearn",
+    "speed-up",
+    "target",
+    "GFLOP/s",
+    "% GEMM bound",
+    "peak MB (ours/sk)",
+]
+
+
+def quick_samples(case):
+    """Rows of a fit case under ``--quick``: minibatch shapes cut to 5,000."""
+    if case.n_samples > 5_000 and case.batch_size == "auto":
+        return 5_000
+    return case.n_samples
+
+
+def fit_rows(cases, repeats, quick, gemm_rates, extra):
+    """One table row per fit case: both libraries' epoch times, the speed-up
+    (float32: over our float64 row of the same shape), our GFLOP/s and its
+    share of numpy's GEMM rate for the case's dtype (``gemm_rates``, GFLOP/s
+    by dtype), peak memory, and the optional libraries ``extra``."""
+    rows = []
+    float64_epoch = {}
+    for case in cases:
+        n_samples = quick_samples(case) if quick else case.n_samples
+        X, y = make_data(n_samples, case.n_features, case.dtype)
+        work = n_samples * case.n_features
+        epochs = 1 if work > 10**6 else (3 if work > 10**5 else 10)
+        ours, our_peak = time_fit(case, "numba_mlp", repeats, epochs, X, y)
+        if case.batch_size == 1:  # scikit-learn's online loop: time a subset
+            X_sk, y_sk = X[:SKLEARN_ONLINE_SAMPLES], y[:SKLEARN_ONLINE_SAMPLES]
+            theirs, their_peak = time_fit(case, "sklearn", 1, 1, X_sk, y_sk)
+            theirs *= n_samples / SKLEARN_ONLINE_SAMPLES
+        else:
+            theirs, their_peak = time_fit(case, "sklearn", repeats, epochs, X, y)
+        if case.dtype is np.float32:
+            baseline = float64_epoch.get((case.n_samples, case.n_features, case.hidden))
+            ratio = _format_number(baseline / ours, "{:.2f}x vs f64") if baseline else "-"
+        else:
+            float64_epoch[(case.n_samples, case.n_features, case.hidden)] = ours
+            ratio = _format_number(theirs / ours, "{:.2f}x")
+        gflops = case.flops * n_samples / case.n_samples / ours / 1e9
+        name = case.name if n_samples == case.n_samples else case.name + f" [quick: {n_samples:,}]"
+        row = [
+            name,
+            _format_seconds(ours),
+            _format_seconds(theirs),
+            ratio,
+            f">= {case.target:g}x",
+            _format_number(gflops, "{:.1f}"),
+            _format_number(100 * gflops / gemm_rates[case.dtype], "{:.0f}%"),
+            f"{our_peak:.0f} / {their_peak:.0f}",
+        ]
+        for library in extra:
+            timer = _torch_epoch_time if library == "torch" else _jax_epoch_time
+            try:
+                row.append(_format_seconds(timer(case, X, y, repeats, epochs)))
+            except Exception as error:  # an optional column must not stop the bench
+                row.append(f"failed: {type(error).__name__}")
+        rows.append(row)
+    return rows
+
+
+def predict_rows(cases, repeats, quick, extra):
+    """One table row per predict case (under ``--quick``, at most 10,000 rows)."""
+    rows = []
+    for case in cases:
+        if quick and case.n_samples > 10_000:
+            case = PredictCase(10_000, case.n_features, case.hidden, case.target)
+        ours = time_predict(case, "numba_mlp", repeats)
+        theirs = time_predict(case, "sklearn", repeats)
+        rows.append(
+            [
+                case.name,
+                _format_seconds(ours),
+                _format_seconds(theirs),
+                f"{theirs / ours:.2f}x",
+                f">= {case.target:g}x",
+                "-",
+                "-",
+                "-",
+            ]
+            + ["-"] * len(extra)
+        )
+    return rows
+
+
+def under_load_cases(fit_cases, predict_cases, quick):
+    """The cases re-run with one core busy: all of them, but under ``--quick``
+    only those of at most 20,000 rows and not the online SGD row (scikit-learn's
+    one-example loop alone takes seconds), to keep the quick run short."""
+    if not quick:
+        return fit_cases, predict_cases
+    return (
+        tuple(c for c in fit_cases if c.n_samples <= 20_000 and c.batch_size == "auto"),
+        tuple(c for c in predict_cases if c.n_samples <= 20_000),
+    )
+
+
+def time_grid_searches(case, repeats):
+    """Median seconds of ``case``'s whole search, by (library, backend);
+    backend None is ``n_jobs=1``. All the searches are interleaved; those on
+    worker processes are run once untimed first, since the first pays the
+    workers' start-up and their loading of the compiled kernels."""
+    X, y = make_data(case.n_samples, case.n_features)
+    classifiers = _classifiers()
+    for estimator_class in classifiers.values():
+        case.run(estimator_class, X, y, backend="loky")
+    searches = {
+        (library, backend): functools.partial(case.run, estimator_class, X, y, backend)
+        for backend in (None, *GRID_SEARCH_BACKENDS)
+        for library, estimator_class in classifiers.items()
+    }
+    return interleaved_medians(searches, repeats)
+
+
+def grid_search_rows(case, repeats):
+    """One row per search: n_jobs=1, then n_jobs=2 on each joblib backend,
+    with the speed-up over scikit-learn's same search and over our n_jobs=1."""
+    seconds = time_grid_searches(case, repeats)
+    our_serial = seconds["numba_mlp", None]
+    rows = []
+    for backend in (None, *GRID_SEARCH_BACKENDS):
+        ours, theirs = seconds["numba_mlp", backend], seconds["sklearn", backend]
+        serial = backend is None
+        rows.append(
+            [
+                "GridSearchCV n_jobs=1" if serial else f"GridSearchCV n_jobs=2 {backend}",
+                _format_seconds(ours),
+                _format_seconds(theirs),
+                f"{theirs / ours:.2f}x",
+                "-" if serial else f">= {case.target:g}x",
+                "-" if serial else f"{our_serial / ours:.2f}x",
+                "-" if serial else f">= {case.parallel_target:g}x",
+            ]
+        )
+    return rows
+
+
+def run_bench(quick=False, load=True, out=None):
+    """Run every case, print the report to ``out`` (stdout); return 0.
+
+    ``load=False`` leaves out the section timed with one core busy.
+    """
     import numba
     import sklearn
     from sklearn.exceptions import ConvergenceWarning
@@ -242,83 +403,56 @@ def run_bench(quick=False, out=None):
         f"{processor_name()}, {os.cpu_count()} cores, "
         f"numba {numba.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}"
     )
-    gemm64, gemm32 = gemm_rate(np.float64), gemm_rate(np.float32)
-    say(f"numpy GEMM rate: float64 {gemm64:.1f} GFLOP/s, float32 {gemm32:.1f} GFLOP/s")
+    gemm_rates = {dtype: gemm_rate(dtype) for dtype in (np.float64, np.float32)}
+    say(
+        f"numpy GEMM rate: float64 {gemm_rates[np.float64]:.1f} GFLOP/s, "
+        f"float32 {gemm_rates[np.float32]:.1f} GFLOP/s"
+    )
     say(
         "fit: time per epoch = (fit of 1 + k epochs - fit of 1 epoch) / k, medians of "
-        f"{repeats} fit{'s' if repeats > 1 else ''}; both libraries on the same data"
+        f"{repeats} fit{'s' if repeats > 1 else ''}; both libraries on the same data; "
+        "% GEMM bound = the epoch's products / (epoch time x numpy's GEMM rate above)"
     )
     say()
 
-    header = ["case", "numba_mlp", "sklearn", "speed-up", "target", "GFLOP/s", "peak MB (ours/sk)"]
-    header += extra
-    rows = []
-    float64_epoch = {}
+    header = CASE_HEADER + extra
+    fit_cases = FIT_CASES + (() if quick else FLOAT32_CASES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         # warm the JIT (float64 and float32, dense): compilation is not timed
         for dtype in (np.float64, np.float32):
             X, y = make_data(300, 20, dtype)
             _classifiers()["numba_mlp"](max_iter=2).fit(X, y).predict(X)
-        cases = FIT_CASES + (() if quick else FLOAT32_CASES)
-        for case in cases:
-            n_samples = case.n_samples
-            if quick and case.n_samples > 5_000 and case.batch_size == "auto":
-                n_samples = 5_000
-            X, y = make_data(n_samples, case.n_features, case.dtype)
-            work = n_samples * case.n_features
-            epochs = 1 if work > 10**6 else (3 if work > 10**5 else 10)
-            ours, our_peak = time_fit(case, "numba_mlp", repeats, epochs, X, y)
-            if case.batch_size == 1:  # scikit-learn's online loop: time a subset
-                X_sk, y_sk = X[:SKLEARN_ONLINE_SAMPLES], y[:SKLEARN_ONLINE_SAMPLES]
-                theirs, their_peak = time_fit(case, "sklearn", 1, 1, X_sk, y_sk)
-                theirs *= n_samples / SKLEARN_ONLINE_SAMPLES
-            else:
-                theirs, their_peak = time_fit(case, "sklearn", repeats, epochs, X, y)
-            if case.dtype is np.float32:
-                baseline = float64_epoch.get((case.n_samples, case.n_features, case.hidden))
-                ratio = f"{baseline / ours:.2f}x vs f64" if baseline else "-"
-            else:
-                float64_epoch[(case.n_samples, case.n_features, case.hidden)] = ours
-                ratio = f"{theirs / ours:.2f}x"
-            flops = case.flops * n_samples / case.n_samples
-            name = (
-                case.name if n_samples == case.n_samples else case.name + f" [quick: {n_samples:,}]"
+        rows = fit_rows(fit_cases, repeats, quick, gemm_rates, extra)
+        rows += predict_rows(PREDICT_CASES, repeats, quick, extra)
+        say(text_table(header, rows))
+
+        if load:
+            loaded_fits, loaded_predicts = under_load_cases(fit_cases, PREDICT_CASES, quick)
+            with busy_core():
+                busy_gemm = gemm_rate(np.float64)
+                rows = fit_rows(loaded_fits, repeats, quick, gemm_rates, extra)
+                rows += predict_rows(loaded_predicts, repeats, quick, extra)
+            say()
+            say(
+                "under load (one core busy): the same cases while another process spins on "
+                f"one core; numpy GEMM rate now float64 {busy_gemm:.1f} GFLOP/s "
+                "(% GEMM bound stays against the quiet rate)"
             )
-            row = [
-                name,
-                _format_seconds(ours),
-                _format_seconds(theirs),
-                ratio,
-                f">= {case.target:g}x",
-                f"{flops / ours / 1e9:.1f}",
-                f"{our_peak:.0f} / {their_peak:.0f}",
-            ]
-            for library in extra:
-                timer = _torch_epoch_time if library == "torch" else _jax_epoch_time
-                try:
-                    row.append(_format_seconds(timer(case, X, y, repeats, epochs)))
-                except Exception as error:  # an optional column must not stop the bench
-                    row.append(f"failed: {type(error).__name__}")
-            rows.append(row)
-        for case in PREDICT_CASES:
-            if quick and case.n_samples > 10_000:
-                case = PredictCase(10_000, case.n_features, case.hidden, case.target)
-            ours = time_predict(case, "numba_mlp", repeats)
-            theirs = time_predict(case, "sklearn", repeats)
-            rows.append(
-                [
-                    case.name,
-                    _format_seconds(ours),
-                    _format_seconds(theirs),
-                    f"{theirs / ours:.2f}x",
-                    f">= {case.target:g}x",
-                    "-",
-                    "-",
-                ]
-                + ["-"] * len(extra)
+            say(text_table(header, rows))
+
+        case = GRID_SEARCH_CASE
+        say()
+        say(
+            f"grid search: {case.name}; whole searches, medians of {repeats}, "
+            "the libraries' runs interleaved"
+        )
+        say(
+            text_table(
+                ["case", "numba_mlp", "sklearn", "speed-up", "target", "vs our n_jobs=1", "target"],
+                grid_search_rows(case, repeats),
             )
-    say(text_table(header, rows))
+        )
     if not quick:
         warm, cold = first_fit_overheads()
         say()

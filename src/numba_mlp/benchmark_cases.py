@@ -1,14 +1,18 @@
 """The benchmark cases, defined once for ``python -m numba_mlp bench`` and asv.
 
 Each case is a shape of the performance table with its target speed-up over
-scikit-learn; the data, the estimators' parameters, the timer and the
-machine's matrix-product rate are the same for both tools, so the bench
-command's report and asv's history speak of the same measurements.
+scikit-learn; the data, the estimators' parameters, the timers, the
+machine's matrix-product rate and the busy core of the "under load" runs are
+the same for both tools, so the bench command's report and asv's history
+speak of the same measurements.
 """
 
 import platform
 import statistics
+import subprocess
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,14 +98,125 @@ PREDICT_CASES = (
 SKLEARN_ONLINE_SAMPLES = 2_000
 
 
+@dataclass(frozen=True)
+class GridSearchCase:
+    """Wall time of a whole ``GridSearchCV`` of MLPClassifier: each value of
+    ``alphas`` on each of ``cv`` folds, then the refit of the best, every fit
+    exactly ``epochs`` epochs (``tol=0``), so both libraries do the same work.
+
+    ``target`` is the speed-up over scikit-learn's same search with
+    ``n_jobs=2``, ``parallel_target`` that of ``n_jobs=2`` over our own
+    ``n_jobs=1``.
+    """
+
+    n_samples: int
+    n_features: int
+    hidden: tuple
+    alphas: tuple
+    cv: int
+    epochs: int
+    target: float
+    parallel_target: float
+    batch_size: object = "auto"
+    solver: str = "adam"
+
+    @property
+    def name(self):
+        return (
+            f"GridSearchCV of {len(self.alphas)} alphas x {self.cv} folds + refit, "
+            f"{self.n_samples:,} x {self.n_features}, {self.hidden}, {self.epochs} epochs a fit"
+        )
+
+    def search(self, estimator_class, n_jobs=1):
+        """The unfitted search of ``estimator_class`` (an MLPClassifier)."""
+        from sklearn.model_selection import GridSearchCV
+
+        estimator = estimator_class(**fit_parameters(self, self.epochs))
+        return GridSearchCV(estimator, {"alpha": list(self.alphas)}, cv=self.cv, n_jobs=n_jobs)
+
+    def run(self, estimator_class, X, y, backend=None):
+        """Fit the search on X, y: with ``n_jobs=1`` when ``backend`` is None,
+        else with ``n_jobs=2`` on joblib's ``backend`` ('threading' or 'loky')."""
+        from joblib import parallel_config
+
+        if backend is None:
+            return self.search(estimator_class).fit(X, y)
+        with parallel_config(backend=backend):
+            return self.search(estimator_class, n_jobs=2).fit(X, y)
+
+
+GRID_SEARCH_CASE = GridSearchCase(
+    2_000,
+    20,
+    (100,),
+    alphas=(1e-5, 1e-4, 1e-3, 1e-2),
+    cv=3,
+    epochs=20,
+    target=4.0,
+    parallel_target=1.6,
+)
+#: joblib backends of the ``n_jobs=2`` searches: threads, and worker processes
+GRID_SEARCH_BACKENDS = ("threading", "loky")
+
+
+def interleaved_medians(functions, repeats=3):
+    """Median wall time of each of ``functions`` (a dict name -> callable).
+
+    The functions are called in turn, ``repeats`` rounds of one call each,
+    so that a busy moment of a shared machine falls on all of them alike
+    rather than on whichever happened to be running.
+    """
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
+
+
 def median_time(function, repeats=3):
     """Median wall time of ``repeats`` calls of ``function``."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return interleaved_medians({"": function}, repeats)[""]
+
+
+#: The busy process: it says it has started, spins, and stops by itself once
+#: its parent is gone (a parent killed outright runs no ``finally``). Ctrl-C
+#: is left to the parent, which kills it.
+BUSY_LOOP = """\
+import os, signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+parent = os.getppid()
+print("spinning", flush=True)
+while os.getppid() == parent:
+    for _ in range(100_000):
+        pass
+"""
+
+
+@contextmanager
+def busy_core():
+    """Keep one core busy while the block runs, as another user's job would.
+
+    The load is a child Python process spinning in a loop; it is running
+    before the block starts, and it is killed and waited for when the block
+    ends, whether normally, by an exception or by KeyboardInterrupt. Yields
+    the child's ``subprocess.Popen``.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-c", BUSY_LOOP],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if process.stdout.readline() != "spinning\n":
+            raise RuntimeError(f"the busy process stopped at start (exit code {process.wait()})")
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
 
 
 def make_data(n_samples, n_features, dtype=np.float64, seed=0):

@@ -146,20 +146,46 @@ def test_demo_no_plot_and_without_matplotlib(tmp_path, monkeypatch, capsys):
 
 
 def test_bench_reports_every_case_with_a_ratio(monkeypatch):
+    """Quiet, then with one core busy, then the grid searches (threads and
+    loky worker processes): every row has a finite, positive speed-up."""
     fit_case = benchmark_cases.FitCase(300, 5, (4,), target=1.0)
     online_case = benchmark_cases.FitCase(50, 5, (3,), target=1.0, batch_size=1, solver="sgd")
     predict_case = benchmark_cases.PredictCase(1, 5, (4,), target=1.0)
+    grid_case = benchmark_cases.GridSearchCase(
+        120, 5, (4,), alphas=(1e-4, 1e-2), cv=2, epochs=2, target=4.0, parallel_target=1.6
+    )
     monkeypatch.setattr(_bench, "FIT_CASES", (fit_case, online_case))
     monkeypatch.setattr(_bench, "PREDICT_CASES", (predict_case,))
+    monkeypatch.setattr(_bench, "GRID_SEARCH_CASE", grid_case)
     monkeypatch.setattr(_bench, "SKLEARN_ONLINE_SAMPLES", 20)
     monkeypatch.setattr(_bench, "gemm_rate", lambda dtype: 1.0)
     out = io.StringIO()
     assert _bench.run_bench(quick=True, out=out) == 0
-    report = out.getvalue()
-    for case in (fit_case, online_case, predict_case):
-        line = next(line for line in report.splitlines() if line.startswith(case.name))
-        ratio = float(re.search(r"([0-9.]+)x ", line).group(1))
-        assert np.isfinite(ratio) and ratio > 0
+    quiet, loaded, searches = out.getvalue().split("\n\n")[1:]
+    assert loaded.startswith("under load (one core busy)")
+    assert searches.startswith("grid search:")
+    # --quick leaves the online case out under load
+    for table, cases in (
+        (quiet, (fit_case, online_case, predict_case)),
+        (loaded, (fit_case, predict_case)),
+    ):
+        names = [line for line in table.splitlines() if line.startswith(("fit ", "predict "))]
+        assert len(names) == len(cases)
+        for case, line in zip(cases, names):
+            assert line.startswith(case.name)
+            ratio = float(re.search(r"([0-9.]+)x ", line).group(1))
+            assert np.isfinite(ratio) and ratio > 0
+            if case is fit_case:
+                assert re.search(r" [0-9]+% ", line)  # share of the GEMM rate
+    rows = [line for line in searches.splitlines() if line.startswith("GridSearchCV")]
+    assert [row.split("  ")[0] for row in rows] == [
+        "GridSearchCV n_jobs=1",
+        "GridSearchCV n_jobs=2 threading",
+        "GridSearchCV n_jobs=2 loky",
+    ]
+    for row in rows:
+        ratios = [float(ratio) for ratio in re.findall(r"  ([0-9.]+)x", row)]
+        assert ratios and all(np.isfinite(ratio) and ratio > 0 for ratio in ratios)
 
 
 def test_epoch_flops_count_the_products_computed():

@@ -1,0 +1,282 @@
+"""The bench command's pieces that are not timings: the busy core of the
+"under load" section (running during the block, gone after it however the
+block ends, even when the bench itself is killed), the interleaved timer, the
+grid-search case, and the report's sections and columns.
+
+The report tests replace the timers by fixed figures, so they check what is
+printed and when the load runs, not how fast anything is; the real timers
+run in ``tests/integrations/test_cli.py``.
+"""
+
+import contextlib
+import io
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from numba_mlp import _bench, benchmark_cases
+from numba_mlp.__main__ import main
+from numba_mlp.benchmark_cases import FitCase, GridSearchCase, PredictCase, busy_core
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc (Linux)")
+
+
+def is_running(pid):
+    """Whether process ``pid`` exists and has not exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of process ``pid``, in seconds."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -------------------------------------------------------------- busy_core
+
+
+@needs_proc
+def test_busy_core_spins_during_the_block_and_is_gone_after():
+    with busy_core() as process:
+        assert process.poll() is None
+        before = cpu_seconds(process.pid)
+        time.sleep(0.5)
+        assert cpu_seconds(process.pid) > before  # spinning, not waiting
+    assert process.returncode is not None
+    assert not is_running(process.pid)
+
+
+@needs_proc
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_busy_core_is_gone_when_the_block_raises(error):
+    with pytest.raises(error), busy_core() as process:
+        raise error("stopped inside the block")
+    assert process.returncode is not None
+    assert not is_running(process.pid)
+
+
+@needs_proc
+def test_busy_process_stops_by_itself_when_the_bench_is_killed(run_python):
+    """A process killed outright runs no ``finally``: the busy child notices
+    that its parent is gone and stops."""
+    result = run_python(
+        """
+        import os, signal
+        from numba_mlp.benchmark_cases import busy_core
+        with busy_core() as process:
+            print(process.pid, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        timeout=30,
+    )
+    assert result.returncode == -signal.SIGKILL
+    child = int(result.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while is_running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not is_running(child)
+
+
+# ------------------------------------------------------------ the timers
+
+
+def test_interleaved_medians_calls_the_functions_in_turn(monkeypatch):
+    """Each function's own durations, on a fake clock that only the functions
+    move: the median of each, whatever the other one took."""
+    clock = [0.0]
+    calls = []
+    monkeypatch.setattr(benchmark_cases.time, "perf_counter", lambda: clock[0])
+
+    def function(name, durations):
+        durations = iter(durations)
+
+        def call():
+            calls.append(name)
+            clock[0] += next(durations)
+
+        return call
+
+    medians = benchmark_cases.interleaved_medians(
+        {"a": function("a", [1.0, 5.0, 2.0]), "b": function("b", [30.0, 10.0, 20.0])},
+        repeats=3,
+    )
+    assert calls == ["a", "b"] * 3
+    assert medians == {"a": 2.0, "b": 20.0}
+
+
+def test_grid_search_case_fits_every_candidate_for_the_same_epochs():
+    from numba_mlp import MLPClassifier
+
+    case = GridSearchCase(
+        90, 4, (3,), alphas=(1e-4, 1e-2), cv=3, epochs=4, target=1, parallel_target=1
+    )
+    X, y = benchmark_cases.make_data(case.n_samples, case.n_features)
+    serial = case.search(MLPClassifier)
+    assert serial.n_jobs == 1 and serial.cv == 3
+    assert serial.param_grid == {"alpha": [1e-4, 1e-2]}
+    search = case.run(MLPClassifier, X, y, backend="threading")
+    assert search.n_jobs == 2
+    assert len(search.cv_results_["params"]) == 2
+    assert search.best_estimator_.n_iter_ == case.epochs
+    assert search.best_estimator_.tol == 0
+
+
+def test_the_large_shapes_are_left_out_under_load_only_with_quick():
+    fits, predicts = benchmark_cases.FIT_CASES, benchmark_cases.PREDICT_CASES
+    assert _bench.under_load_cases(fits, predicts, quick=False) == (fits, predicts)
+    quick_fits, quick_predicts = _bench.under_load_cases(fits, predicts, quick=True)
+    assert 0 < len(quick_fits) < len(fits) and 0 < len(quick_predicts) < len(predicts)
+    assert all(case.n_samples <= 20_000 and case.batch_size == "auto" for case in quick_fits)
+
+
+# ------------------------------------------------------------ the report
+
+#: per sample, 6 flops per weight but 2 fewer for each of the first layer's:
+#: (6 x (10 x 10 + 10 x 1) - 2 x 10 x 10) x 1,000 = 460,000 flops an epoch
+FIT_CASE = FitCase(1_000, 10, (10,), target=2.0)
+PREDICT_CASE = PredictCase(1, 10, (10,), target=3.0)
+GRID_CASE = GridSearchCase(
+    60, 4, (3,), alphas=(1e-4,), cv=2, epochs=2, target=4, parallel_target=1.6
+)
+
+
+class FakeBench:
+    """Fixed figures in place of the bench's timers, noting whether the busy
+    process runs when each is called: our epoch takes 0.1 ms (4.6 GFLOP/s,
+    46% of a 10 GFLOP/s GEMM rate), scikit-learn's 0.4 ms."""
+
+    def __init__(self, monkeypatch):
+        self.busy = []  # the busy processes started, in order
+        self.loaded_calls = []  # per timer call: was the core busy?
+        monkeypatch.setattr(_bench, "FIT_CASES", (FIT_CASE,))
+        monkeypatch.setattr(_bench, "PREDICT_CASES", (PREDICT_CASE,))
+        monkeypatch.setattr(_bench, "GRID_SEARCH_CASE", GRID_CASE)
+        monkeypatch.setattr(_bench, "gemm_rate", lambda dtype: 10.0)
+        monkeypatch.setattr(_bench, "busy_core", self.busy_core)
+        monkeypatch.setattr(_bench, "time_fit", self.time_fit)
+        monkeypatch.setattr(_bench, "time_predict", self.time_predict)
+        monkeypatch.setattr(_bench, "time_grid_searches", self.time_grid_searches)
+
+    @contextlib.contextmanager
+    def busy_core(self):
+        with busy_core() as process:
+            self.busy.append(process)
+            yield process
+
+    def core_is_busy(self):
+        return any(process.poll() is None for process in self.busy)
+
+    def time_fit(self, case, library, repeats, extra_epochs, X, y):
+        self.loaded_calls.append(self.core_is_busy())
+        return (1e-4, 1.0) if library == "numba_mlp" else (4e-4, 2.0)
+
+    def time_predict(self, case, library, repeats):
+        self.loaded_calls.append(self.core_is_busy())
+        return 1e-5 if library == "numba_mlp" else 6e-5
+
+    def time_grid_searches(self, case, repeats):
+        assert not self.core_is_busy()
+        seconds = {None: 1.0, "threading": 0.5, "loky": 0.625}
+        return {
+            (library, backend): value * (1 if library == "numba_mlp" else 5)
+            for backend, value in seconds.items()
+            for library in ("numba_mlp", "sklearn")
+        }
+
+
+def table_after(report, title):
+    """The lines of the first table after the line starting with ``title``:
+    its header, its rule and its rows."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title)) + 1
+    while not lines[start]:
+        start += 1
+    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
+    return lines[start:end]
+
+
+def cells(line):
+    return re.split(r"\s{2,}", line.strip())
+
+
+def test_report_has_the_quiet_and_loaded_tables_and_the_grid_searches(monkeypatch):
+    fake = FakeBench(monkeypatch)
+    out = io.StringIO()
+    assert _bench.run_bench(quick=True, out=out) == 0
+    report = out.getvalue()
+
+    quiet = table_after(report, "fit: time per epoch")
+    loaded = table_after(report, "under load (one core busy)")
+    for table in (quiet, loaded):
+        header = cells(table[0])
+        assert header[:8] == _bench.CASE_HEADER
+        fit_row = dict(zip(header, cells(next(row for row in table if row.startswith("fit ")))))
+        assert fit_row["speed-up"] == "4.00x"
+        assert fit_row["GFLOP/s"] == "4.6"
+        assert fit_row["% GEMM bound"] == "46%"
+        predict_row = dict(zip(header, cells(next(r for r in table if r.startswith("predict")))))
+        assert predict_row["speed-up"] == "6.00x"
+        assert predict_row["% GEMM bound"] == "-"
+
+    # four quiet timer calls (fit and predict, both libraries), then four loaded
+    assert fake.loaded_calls == [False] * 4 + [True] * 4
+    assert len(fake.busy) == 1 and fake.busy[0].returncode is not None
+
+    serial, threading, loky = (cells(row) for row in table_after(report, "grid search:")[2:])
+    assert serial == ["GridSearchCV n_jobs=1", "1.00 s", "5.00 s", "5.00x", "-", "-", "-"]
+    assert threading == [
+        "GridSearchCV n_jobs=2 threading",
+        "500.0 ms",
+        "2.50 s",
+        "5.00x",
+        ">= 4x",
+        "2.00x",
+        ">= 1.6x",
+    ]
+    assert loky[0] == "GridSearchCV n_jobs=2 loky" and loky[5] == "1.60x"  # 1 s / 0.625 s
+
+
+def test_no_load_leaves_out_the_loaded_table(monkeypatch, capsys):
+    fake = FakeBench(monkeypatch)
+    assert main(["bench", "--quick", "--no-load"]) == 0
+    report = capsys.readouterr().out
+    assert "under load" not in report
+    assert "GridSearchCV n_jobs=2 loky" in report
+    assert fake.busy == [] and not any(fake.loaded_calls)
+
+
+@needs_proc
+def test_the_busy_process_is_gone_when_a_timer_raises_under_load(monkeypatch):
+    fake = FakeBench(monkeypatch)
+
+    def failing_time_fit(*args):
+        if fake.core_is_busy():
+            raise KeyboardInterrupt
+        return 1e-4, 1.0
+
+    monkeypatch.setattr(_bench, "time_fit", failing_time_fit)
+    with pytest.raises(KeyboardInterrupt):
+        _bench.run_bench(quick=True, out=io.StringIO())
+    assert len(fake.busy) == 1
+    assert fake.busy[0].returncode is not None
+    assert not is_running(fake.busy[0].pid)
+
+
+def test_noisy_times_print_a_dash_not_nan(monkeypatch):
+    FakeBench(monkeypatch)
+    monkeypatch.setattr(_bench, "time_fit", lambda *args: (float("nan"), 1.0))
+    out = io.StringIO()
+    _bench.run_bench(quick=True, load=False, out=out)
+    row = next(line for line in out.getvalue().splitlines() if line.startswith("fit "))
+    assert "nan" not in row and "noisy: rerun" in row
