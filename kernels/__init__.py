@@ -13,12 +13,12 @@ drives it lives in ``numba_mlp``.
 
 from . import codes
 from .bundles import Data, Net, Optimizer, Problem, Work
+from .losses import regularised_loss
 from .network import finish_gradients, predict_dense, predict_outputs, squared_weights
 from .training import (
     loss_and_gradient,
     loss_and_gradient_sums,
     mean_data_loss,
-    regularised_loss,
     train_epoch,
 )
 

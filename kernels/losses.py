@@ -122,3 +122,10 @@ def loss_derivative(problem, activation, target):
         # as scikit-learn's pinball loss: -q above the target, 1 - q at or below it
         return -problem.quantile if target > activation else 1.0 - problem.quantile
     return 1.0 - target / activation
+
+
+@kernel(fastmath=False)
+def regularised_loss(loss_code, n_outputs, loss_sum, alpha, sum_squared_weights, total_weight):
+    """scikit-learn's reported loss: mean data loss plus 0.5 alpha |W|^2 / weight."""
+    data_loss = loss_sum / total_weight * loss_scale(loss_code, n_outputs)
+    return data_loss + (0.5 * alpha) * sum_squared_weights / total_weight

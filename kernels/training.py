@@ -12,7 +12,7 @@ import numpy as np
 
 from ._jit import kernel
 from .layout import n_weights
-from .losses import loss_scale
+from .losses import regularised_loss
 from .network import (
     backward_pass,
     finish_gradients,
@@ -21,14 +21,8 @@ from .network import (
     total_weight_of,
     weighted_loss_sum,
 )
+from .online import train_examples
 from .optimizers import take_step
-
-
-@kernel(fastmath=False)
-def regularised_loss(loss_code, n_outputs, loss_sum, alpha, sum_squared_weights, total_weight):
-    """scikit-learn's reported loss: mean data loss plus 0.5 alpha |W|^2 / weight."""
-    data_loss = loss_sum / total_weight * loss_scale(loss_code, n_outputs)
-    return data_loss + (0.5 * alpha) * sum_squared_weights / total_weight
 
 
 @kernel
@@ -40,8 +34,21 @@ def train_epoch(data, net, problem, order, batch_size, params, grads, work, opti
     step count across calls; ``seed`` seeds this epoch's dropout masks
     (nothing is drawn without dropout). Like scikit-learn, an epoch runs to
     its end even after a batch loss became non-finite; the driver decides
-    what follows.
+    what follows. Online learning on dense data without dropout takes the
+    per-example path (``online.train_examples``), which gives the same
+    weights without a gradient buffer.
     """
+    if batch_size == 1 and not data.is_sparse and work.dropout_scales.shape[0] == 0:
+        return train_examples(data, net, problem, order, params, work, optimizer)
+    return train_minibatches(
+        data, net, problem, order, batch_size, params, grads, work, optimizer, seed
+    )
+
+
+@kernel
+def train_minibatches(data, net, problem, order, batch_size, params, grads, work, optimizer, seed):
+    """Every minibatch of one epoch in turn: forward pass, loss, backward
+    pass into ``grads``, optimiser step; return the summed batch losses."""
     if work.dropout_scales.shape[0] > 0:
         np.random.seed(seed)
     layer_units = net.layer_units

@@ -1,0 +1,160 @@
+"""Online learning (``batch_size=1``): the handouts' loop, one example at a time.
+
+For each example: the forward pass, the loss, every node's delta, and then
+every weight's change, made as its gradient is formed (delta_j x a_i, plus
+the L2 term, over the example's weight) instead of being summed into a
+gradient buffer first. The deltas of all layers are taken before any weight
+changes, since each hidden delta is propagated through the weights as they
+were. The result is the minibatch path's with batches of one sample
+(``training.train_minibatches``), weight for weight.
+
+Everything that does not change from one example to the next (each layer's
+place in the buffers, the optimiser's settings in the parameters' dtype) is
+worked out once per epoch.
+"""
+
+from ._jit import kernel
+from .backward import compute_hidden_deltas, compute_output_deltas, finished_gradient
+from .codes import SGD
+from .forward import compute_layer
+from .layout import biases_of, biases_start, nodes_of, weights_of, weights_start
+from .losses import regularised_loss
+from .network import hidden_net_inputs, squared_weights, weighted_loss_sum
+from .optimizers import adam_update, begin_step, sgd_update
+
+
+@kernel(fastmath=False)
+def sgd_change_layer(params, velocities, layer_at, inputs, deltas, alpha, weight, settings):
+    """Gradient descent on one layer's weights and biases (``layer_at =
+    (where its weights start, where its biases start)``), each gradient formed
+    on the spot; ``settings = (learning_rate, momentum, nesterov)``."""
+    learning_rate, momentum, nesterov = settings
+    weights_at, biases_at = layer_at
+    fan_out = deltas.shape[0]
+    zero = params.dtype.type(0.0)
+    for i in range(inputs.shape[0] + 1):
+        # the weights from input i, then (i = fan_in) the biases, "input" 1
+        at = weights_at + i * fan_out if i < inputs.shape[0] else biases_at
+        activation_in = inputs[i] if i < inputs.shape[0] else params.dtype.type(1.0)
+        penalty = alpha if i < inputs.shape[0] else zero
+        row, moments = params[at : at + fan_out], velocities[at : at + fan_out]
+        for j in range(fan_out):
+            gradient = finished_gradient(activation_in * deltas[j], penalty, row[j], weight)
+            row[j], moments[j] = sgd_update(
+                row[j], gradient, moments[j], learning_rate, momentum, nesterov
+            )
+
+
+@kernel(fastmath=False)
+def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, weight, settings):
+    """Adam on one layer's weights and biases (``layer_at = (where its
+    weights start, where its biases start)``), each gradient formed on the
+    spot; ``settings = (learning_rate, beta_1, beta_2, epsilon, (1 - beta_1,
+    1 - beta_2))``."""
+    learning_rate, beta_1, beta_2, epsilon, one_minus = settings
+    weights_at, biases_at = layer_at
+    fan_out = deltas.shape[0]
+    zero = params.dtype.type(0.0)
+    for i in range(inputs.shape[0] + 1):
+        # the weights from input i, then (i = fan_in) the biases, "input" 1
+        at = weights_at + i * fan_out if i < inputs.shape[0] else biases_at
+        activation_in = inputs[i] if i < inputs.shape[0] else params.dtype.type(1.0)
+        penalty = alpha if i < inputs.shape[0] else zero
+        row = params[at : at + fan_out]
+        firsts, seconds = first[at : at + fan_out], second[at : at + fan_out]
+        for j in range(fan_out):
+            gradient = finished_gradient(activation_in * deltas[j], penalty, row[j], weight)
+            row[j], firsts[j], seconds[j] = adam_update(
+                row[j], gradient, firsts[j], seconds[j], learning_rate, beta_1, beta_2, epsilon,
+                one_minus,
+            )  # fmt: skip
+
+
+@kernel
+def layer_views(net, params, work):
+    """Each layer's weights, biases, activations, deltas and kept net inputs
+    (lists, layer 1 first) and where its weights and biases start in the
+    parameter buffer: the views of one example, built once per epoch."""
+    layer_units, max_rows = net.layer_units, work.max_rows
+    n_layers = layer_units.shape[0] - 1
+    weights = [weights_of(params, layer_units, layer) for layer in range(n_layers)]
+    biases = [biases_of(params, layer_units, layer) for layer in range(n_layers)]
+    nodes = [nodes_of(work.activations, layer_units, max_rows, layer, 1) for layer in
+             range(1, n_layers + 1)]  # fmt: skip
+    deltas = [nodes_of(work.deltas, layer_units, max_rows, layer, 1) for layer in
+              range(1, n_layers + 1)]  # fmt: skip
+    kept = [hidden_net_inputs(work, layer_units, layer, 1) for layer in range(1, n_layers)]
+    kept.append(work.output_net_inputs[:1])
+    starts = [(weights_start(layer_units, layer), biases_start(layer_units, layer)) for layer in
+              range(n_layers)]  # fmt: skip
+    return weights, biases, nodes, deltas, kept, starts
+
+
+@kernel
+def change_weights(params, optimizer, inputs, views, alpha, weight):
+    """One optimiser step from one example's deltas: every weight and bias,
+    layer by layer (biases are not penalised)."""
+    weights, biases, nodes, deltas, kept, starts = views
+    typed = params.dtype.type
+    learning_rate = begin_step(optimizer, params)
+    alpha, weight = typed(alpha), typed(weight)
+    for layer in range(len(weights)):
+        layer_inputs = inputs[0] if layer == 0 else nodes[layer - 1][0]
+        if optimizer.kind == SGD:
+            settings = (learning_rate, typed(optimizer.momentum), optimizer.nesterov)
+            sgd_change_layer(
+                params, optimizer.first_moments, starts[layer], layer_inputs, deltas[layer][0],
+                alpha, weight, settings,
+            )  # fmt: skip
+        else:
+            settings = (
+                learning_rate,
+                typed(optimizer.beta_1),
+                typed(optimizer.beta_2),
+                typed(optimizer.epsilon),
+                (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2)),
+            )
+            adam_change_layer(
+                params, optimizer.first_moments, optimizer.second_moments, starts[layer],
+                layer_inputs, deltas[layer][0], alpha, weight, settings,
+            )  # fmt: skip
+
+
+@kernel
+def train_examples(data, net, problem, order, params, work, optimizer):
+    """One epoch of online learning on dense data without dropout: every
+    example of ``order`` in turn; return the summed losses, as
+    ``training.train_minibatches`` does with batches of one."""
+    layer_units = net.layer_units
+    n_layers = layer_units.shape[0] - 1
+    views = layer_views(net, params, work)
+    weights, biases, nodes, deltas, kept, starts = views
+    accumulated_loss = 0.0
+    for s in range(order.shape[0]):
+        rows = order[s : s + 1]
+        weight = problem.sample_weight[rows[0]]
+        if weight == 0.0:
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        inputs = data.X[rows[0] : rows[0] + 1]
+        # forward pass
+        for layer in range(n_layers):
+            code = net.output_activation if layer == n_layers - 1 else net.hidden_activation
+            layer_inputs = inputs if layer == 0 else nodes[layer - 1]
+            compute_layer(layer_inputs, weights[layer], biases[layer], code, nodes[layer],
+                          kept[layer])  # fmt: skip
+        # the loss, with the weights before this example's step
+        accumulated_loss += regularised_loss(
+            problem.loss_code,
+            layer_units[n_layers],
+            weighted_loss_sum(net, problem, work, rows, 1),
+            problem.alpha,
+            squared_weights(params, layer_units),
+            weight,
+        )
+        # every delta, through the weights as they were
+        compute_output_deltas(net.output_activation, problem, nodes[-1], rows, deltas[-1])
+        for layer in range(n_layers - 2, -1, -1):
+            compute_hidden_deltas(net.hidden_activation, weights[layer + 1], deltas[layer + 1],
+                                  nodes[layer], kept[layer], deltas[layer])  # fmt: skip
+        change_weights(params, optimizer, inputs, views, problem.alpha, weight)
+    return accumulated_loss
