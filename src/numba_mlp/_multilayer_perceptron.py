@@ -1218,7 +1218,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         if y_type == "multiclass":
             return self.classes_.take(y_pred.argmax(axis=1), mode="clip")
         if y_type == "binary" and y_pred.ndim == 1 and self.classes_.shape[0] == 2:
-            return self.classes_[(y_pred > 0.5).astype(np.intp)]
+            return self.classes_.take((y_pred > 0.5).view(np.uint8))
         return self._label_binarizer.inverse_transform(y_pred)
 
     def _score(self, X, y, sample_weight=None):
@@ -1295,8 +1295,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
-        if y_pred.ndim == 1:
-            return np.vstack([1 - y_pred, y_pred]).T
+        if y_pred.ndim == 1:  # scikit-learn's np.vstack([1 - y_pred, y_pred]).T, in one buffer
+            y_prob = np.empty((y_pred.shape[0], 2), dtype=y_pred.dtype)
+            np.subtract(1, y_pred, out=y_prob[:, 0])
+            y_prob[:, 1] = y_pred
+            return y_prob
         return y_pred
 
     def __sklearn_tags__(self):
