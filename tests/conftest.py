@@ -2,9 +2,11 @@
 
 Markers are declared in pyproject.toml ([tool.pytest.ini_options]):
 
-- ``slow``: tests of more than about 10 s each (the JIT-cache tests, which
-  compile the kernels in fresh interpreters). They run by default, and CI runs
-  them; deselect them locally with ``-m "not slow"`` for a quick loop.
+- ``slow``: tests of more than a few seconds each: fresh interpreters (the
+  JIT-cache tests), new worker processes, clusters, kernels compiled again.
+  They run by default, and CI runs them; deselect them locally with
+  ``-m "not slow"`` for a quick loop (under a minute once the kernels are
+  compiled).
 
 Shared data, builders and checkers are in ``helpers.py`` (``from helpers
 import ...``); the NumPy reference of the kernels is ``reference.py``.

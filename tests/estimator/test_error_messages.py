@@ -117,6 +117,7 @@ def test_every_entry_point_refuses_every_mis_shaped_weight(mis_shaped_results):
         assert outcome.startswith("ValueError The fitted weights"), (kind, edit, point, outcome)
 
 
+@pytest.mark.slow  # shares the child process above
 def test_mis_shaped_weights_are_reported_against_the_fitted_layer_sizes(mis_shaped_results):
     outcomes = {(kind, edit, point): outcome for kind, edit, point, outcome in mis_shaped_results}
     # the 2-3-1 regressor: the edited arrays do not change the sizes reported

@@ -135,7 +135,10 @@ def test_grid_search_in_parallel_matches_serial_and_scikit_learn(data, backend):
     assert isinstance(parallel.best_estimator_, MLPClassifier)
 
 
-@pytest.mark.parametrize("backend", ["loky", "threading"])
+@pytest.mark.parametrize(
+    "backend",
+    [pytest.param("loky", marks=pytest.mark.slow), "threading"],  # loky: new processes
+)
 def test_randomized_search_in_parallel(data, backend):
     X, y = data
     distributions = {"alpha": [1e-5, 1e-3, 1e-1, 1.0], "learning_rate_init": [1e-3, 1e-2]}

@@ -247,6 +247,7 @@ def _edge_pairs():
     return a.ravel(), b.ravel()
 
 
+@pytest.mark.slow  # compiles every kernel again with IEEE semantics
 def test_fastmath_keeps_ieee_results_of_scalar_kernels():
     from numba_mlp.kernels import activations, codes, losses, optimizers
 
@@ -272,6 +273,7 @@ def test_fastmath_keeps_ieee_results_of_scalar_kernels():
     _assert_same_ieee_results(fast, exact)
 
 
+@pytest.mark.slow  # compiles every kernel again with IEEE semantics
 def test_fastmath_keeps_ieee_results_of_array_kernels():
     from numba_mlp.kernels import activations, backward, codes, losses, optimizers
 

@@ -66,6 +66,7 @@ def test_busy_core_is_gone_when_the_block_raises(error):
     assert not is_running(process.pid)
 
 
+@pytest.mark.slow  # a fresh interpreter
 @needs_proc
 def test_busy_process_stops_by_itself_when_the_bench_is_killed(run_python):
     """A process killed outright runs no ``finally``: the busy child notices
