@@ -15,6 +15,7 @@ from . import codes
 from .bundles import Data, Net, Optimizer, Problem, Work
 from .losses import regularised_loss
 from .network import finish_gradients, predict_dense, predict_outputs, squared_weights
+from .online import train_examples
 from .training import (
     loss_and_gradient,
     loss_and_gradient_sums,
@@ -38,4 +39,5 @@ __all__ = [
     "regularised_loss",
     "squared_weights",
     "train_epoch",
+    "train_examples",
 ]

@@ -6,7 +6,7 @@ the L2 term, over the example's weight) instead of being summed into a
 gradient buffer first. The deltas of all layers are taken before any weight
 changes, since each hidden delta is propagated through the weights as they
 were. The result is the minibatch path's with batches of one sample
-(``training.train_minibatches``), weight for weight.
+(``training.train_epoch``), weight for weight.
 
 Everything that does not change from one example to the next (each layer's
 place in the buffers, the optimiser's settings in the parameters' dtype) is
@@ -124,7 +124,7 @@ def change_weights(params, optimizer, inputs, views, alpha, weight):
 def train_examples(data, net, problem, order, params, work, optimizer):
     """One epoch of online learning on dense data without dropout: every
     example of ``order`` in turn; return the summed losses, as
-    ``training.train_minibatches`` does with batches of one."""
+    ``training.train_epoch`` does with batches of one."""
     layer_units = net.layer_units
     n_layers = layer_units.shape[0] - 1
     views = layer_views(net, params, work)

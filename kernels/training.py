@@ -21,7 +21,6 @@ from .network import (
     total_weight_of,
     weighted_loss_sum,
 )
-from .online import train_examples
 from .optimizers import take_step
 
 
@@ -34,21 +33,9 @@ def train_epoch(data, net, problem, order, batch_size, params, grads, work, opti
     step count across calls; ``seed`` seeds this epoch's dropout masks
     (nothing is drawn without dropout). Like scikit-learn, an epoch runs to
     its end even after a batch loss became non-finite; the driver decides
-    what follows. Online learning on dense data without dropout takes the
-    per-example path (``online.train_examples``), which gives the same
-    weights without a gradient buffer.
+    what follows. (Online learning on dense data without dropout has a path
+    of its own, ``online.train_examples``, with the same results.)
     """
-    if batch_size == 1 and not data.is_sparse and work.dropout_scales.shape[0] == 0:
-        return train_examples(data, net, problem, order, params, work, optimizer)
-    return train_minibatches(
-        data, net, problem, order, batch_size, params, grads, work, optimizer, seed
-    )
-
-
-@kernel
-def train_minibatches(data, net, problem, order, batch_size, params, grads, work, optimizer, seed):
-    """Every minibatch of one epoch in turn: forward pass, loss, backward
-    pass into ``grads``, optimiser step; return the summed batch losses."""
     if work.dropout_scales.shape[0] > 0:
         np.random.seed(seed)
     layer_units = net.layer_units

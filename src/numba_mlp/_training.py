@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from numba_mlp.kernels import loss_and_gradient, mean_data_loss, train_epoch
+from numba_mlp.kernels import loss_and_gradient, mean_data_loss, train_epoch, train_examples
 
 from ._network import CHUNK_ROWS, checked_params, make_data, make_work
 
@@ -51,11 +51,20 @@ class EpochRunner:
         self.batch_size = int(batch_size)
         # sparse rows are read in place; dense ones are gathered in visiting order
         self.work = make_work(net, self.batch_size, dtype, gather=not self.data.is_sparse)
+        # online learning on dense data without dropout: the per-example loop
+        self.per_example = (
+            self.batch_size == 1 and not self.data.is_sparse and net.dropout_rates.shape[0] == 0
+        )
 
     def run_epoch(self, sample_idx, optimizer, dropout_seed=0):
         """Every minibatch of one epoch, visiting ``sample_idx`` in order, with
         dropout masks drawn from ``dropout_seed``; the summed batch losses
         (each batch's mean loss x its size)."""
+        if self.per_example:
+            return train_examples(
+                self.data, self.net, self.problem, sample_idx, self.params, self.work,
+                optimizer.bundle(),
+            )  # fmt: skip
         return train_epoch(
             self.data,
             self.net,

@@ -83,14 +83,14 @@ FIT_CASES = (
     FitCase(20_000, 100, (256, 128), target=2.0),
     FitCase(5_000, 784, (512,), target=1.2),
     FitCase(60_000, 784, (256,), target=1.2),
-    FitCase(20_000, 20, (32,), target=100.0, batch_size=1, solver="sgd"),
+    FitCase(20_000, 20, (32,), target=150.0, batch_size=1, solver="sgd"),
 )
 FLOAT32_CASES = (
     FitCase(5_000, 784, (512,), target=1.7, dtype=np.float32),
     FitCase(60_000, 784, (256,), target=1.7, dtype=np.float32),
 )
 PREDICT_CASES = (
-    PredictCase(1, 20, (100,), target=20.0),
+    PredictCase(1, 20, (100,), target=25.0),
     PredictCase(100_000, 784, (256,), target=1.2),
 )
 
