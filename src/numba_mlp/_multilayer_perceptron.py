@@ -798,10 +798,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         """
         if check_input and not self._takes_as_is(X):
             X = self._validate_for_predict(X)
-        dtype = X.dtype if X.dtype == self.coefs_[0].dtype else None
-        if dtype is None or (dtype != np.float64 and dtype != np.float32):
-            dtype = kernel_dtype(X.dtype, self.coefs_[0].dtype)
-        params, layer_units = self._kernel_weights(dtype)
+        params, layer_units = self._kernel_weights(X.dtype)
+        dtype = params.dtype
         outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
         max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
         if type(X) is not np.ndarray and sp.issparse(X):
@@ -830,19 +828,22 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             and not hasattr(self, "feature_names_in_")
         )
 
-    def _kernel_weights(self, dtype):
+    def _kernel_weights(self, input_dtype):
         """``(params, layer_units)``: the fitted weights as the kernels' packed
-        vector in ``dtype``, and the layer sizes as an int64 array.
+        vector, in the dtype input of ``input_dtype`` is computed in, and the
+        layer sizes as an int64 array.
 
         The buffer fit left (``_share_fitted_weights``) is used as it is
         while ``coefs_`` and ``intercepts_`` are still its views; weights
         put in their place are checked and packed anew.
         """
         shared = self.__dict__.get("_shared_weights")
-        params = shared_params(shared, self.coefs_, self.intercepts_, dtype)
-        if params is not None:
-            return params, shared.layer_units
+        if shared is not None and (shared.params.dtype == np.float64 or input_dtype == np.float32):
+            params = shared_params(shared, self.coefs_, self.intercepts_)
+            if params is not None:
+                return params, shared.layer_units
         layer_units = check_fitted_weights(self)
+        dtype = kernel_dtype(input_dtype, self.coefs_[0].dtype)
         params = pack(self.coefs_, self.intercepts_, dtype)
         return params, np.asarray(layer_units, dtype=np.int64)
 

@@ -71,11 +71,11 @@ def share_weights(coefs, intercepts, layer_units):
     return coefs, intercepts, SharedWeights(params, (*coefs, *intercepts), units)
 
 
-def shared_params(shared, coefs, intercepts, dtype):
+def shared_params(shared, coefs, intercepts):
     """``shared.params`` if ``coefs`` and ``intercepts`` are still the very
-    views of it (edits made in place show through) and it is in ``dtype``;
-    else None: the weights were replaced, or copied without their buffer."""
-    if shared is None or shared.params.dtype != dtype:
+    views of it (edits made in place show through); else None: the weights
+    were replaced, or copied without their buffer."""
+    if type(coefs) is not list or type(intercepts) is not list:
         return None
     views = shared.views
     if len(views) != len(coefs) + len(intercepts) or views[0].base is not shared.params:

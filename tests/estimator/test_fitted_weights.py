@@ -76,6 +76,13 @@ def test_weights_put_in_place_with_a_wrong_shape_are_refused(fitted):
         fitted.predict(X)
 
 
+@pytest.mark.parametrize("replacement", [None, "weights", np.zeros(3)])
+def test_weights_that_are_not_lists_are_refused_before_any_kernel(fitted, replacement):
+    fitted.coefs_ = replacement
+    with pytest.raises(ValueError, match=r"must be lists of arrays"):
+        fitted.predict(X[:1])
+
+
 def test_same_predictions_as_scikit_learn_with_the_same_weights(fitted):
     sk = SklearnClassifier(hidden_layer_sizes=(7, 4), max_iter=1, random_state=0)
     with pytest.warns(Warning):
