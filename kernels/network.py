@@ -18,7 +18,7 @@ from .backward import (
 from .bundles import Data, Net, Work
 from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
-from .layout import biases_of, n_weights, nodes_of, weights_of
+from .layout import biases_of, biases_start, n_weights, nodes_of, weights_of
 from .losses import sample_loss
 from .sparse import compute_gradient_sparse, weighted_sums_sparse
 
@@ -223,8 +223,18 @@ def predict_dense(X, layer_units, hidden_activation, output_activation, params, 
     the time bundles take: what makes a one-row prediction cheap.
 
     Returns False, having computed nothing, if X holds a value that is not
-    finite (the caller then raises scikit-learn's error).
+    finite (the caller then raises scikit-learn's error). Shapes that do not
+    fit ``layer_units`` raise ValueError before anything is read.
     """
+    last = layer_units.shape[0] - 1
+    if (
+        X.shape[1] != layer_units[0]
+        or params.shape[0] != biases_start(layer_units, last)
+        or outputs.shape[0] != X.shape[0]
+        or outputs.shape[1] != layer_units[last]
+        or max_rows < 1
+    ):
+        raise ValueError("predict_dense: X, params or outputs do not fit the layer sizes")
     for value in X.ravel():
         if not np.isfinite(value):
             return False

@@ -15,6 +15,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network import MLPClassifier as SklearnClassifier
 
 from numba_mlp import MLPClassifier, MLPRegressor
+from numba_mlp.kernels import predict_dense
 
 from reference import forward
 
@@ -81,6 +82,22 @@ def test_weights_that_are_not_lists_are_refused_before_any_kernel(fitted, replac
     fitted.coefs_ = replacement
     with pytest.raises(ValueError, match=r"must be lists of arrays"):
         fitted.predict(X[:1])
+
+
+@pytest.mark.parametrize("wrong", ["features", "params", "outputs", "max_rows"])
+def test_the_prediction_kernel_refuses_shapes_that_do_not_fit(fitted, wrong):
+    params, layer_units = fitted._kernel_weights(np.dtype(np.float64))
+    rows, outputs, max_rows = X[:4], np.empty((4, 3)), 4
+    if wrong == "features":
+        rows = np.ascontiguousarray(X[:4, :4])
+    elif wrong == "params":
+        params = params[:-1].copy()
+    elif wrong == "outputs":
+        outputs = np.empty((4, 2))
+    else:
+        max_rows = 0
+    with pytest.raises(ValueError, match="do not fit the layer sizes"):
+        predict_dense(rows, layer_units, 0, 0, params, max_rows, outputs)
 
 
 def test_same_predictions_as_scikit_learn_with_the_same_weights(fitted):
