@@ -31,7 +31,11 @@ def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
         for j in range(n_nodes):
             nodes[s, j] += biases[j]
     if kept_net_inputs.shape[0] > 0:
-        kept_net_inputs[:n_rows] = nodes
+        # element by element: a slice assignment would compile Numba's
+        # broadcasting error message, seconds of compile time for every process
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                kept_net_inputs[s, j] = nodes[s, j]
     if activation_code == RELU:
         for s in range(n_rows):
             for j in range(n_nodes):
