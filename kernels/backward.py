@@ -74,36 +74,37 @@ def times_derivatives(hidden_activation, activations, net_inputs, deltas):
     n_rows, n_nodes = deltas.shape
     # net inputs are only read by activations that need them
     kept = net_inputs if net_inputs.shape[0] == n_rows else activations
-    # one loop per activation, with a constant code: inlined and vectorised
+    # one loop per activation: the code is known inside each, so the inlined
+    # formula folds and the loop vectorises (see forward.add_bias_and_activate)
     for s in range(n_rows):
         a, net, delta = activations[s], kept[s], deltas[s]
         if hidden_activation == RELU:
             for j in range(n_nodes):
-                delta[j] = times_derivative(RELU, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
         elif hidden_activation == TANH:
             for j in range(n_nodes):
-                delta[j] = times_derivative(TANH, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
         elif hidden_activation == LOGISTIC:
             for j in range(n_nodes):
-                delta[j] = times_derivative(LOGISTIC, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
         elif hidden_activation == EXP:
             for j in range(n_nodes):
-                delta[j] = times_derivative(EXP, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
         elif hidden_activation == LEAKY_RELU:
             for j in range(n_nodes):
-                delta[j] = times_derivative(LEAKY_RELU, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
         elif hidden_activation == ELU:
             for j in range(n_nodes):
-                delta[j] = times_derivative(ELU, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
         elif hidden_activation == GELU:
             for j in range(n_nodes):
-                delta[j] = times_derivative(GELU, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
         elif hidden_activation == SOFTPLUS:
             for j in range(n_nodes):
-                delta[j] = times_derivative(SOFTPLUS, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
         elif hidden_activation == SILU:
             for j in range(n_nodes):
-                delta[j] = times_derivative(SILU, a[j], net[j], delta[j])
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
 
 
 @kernel

@@ -22,9 +22,11 @@ def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
     ``kept_net_inputs`` receives every node's net input too, unless it is
     empty (the output layer keeps them, and hidden layers whose activation's
     derivative needs them; the teaching trace keeps all). Each
-    activation has its own loop over the batch, in which ``activate`` is
-    called with a constant code: the compiler inlines the formula and
-    vectorises the loop.
+    activation has its own loop over the batch: inside it the code is known,
+    so the compiler inlines the formula, folds its branches and vectorises
+    the loop. The loops pass the variable ``activation_code``, not the named
+    constant: Numba compiles a callee once per literal argument, so
+    constants would compile ``activate`` once per activation.
     """
     n_rows, n_nodes = nodes.shape
     for s in range(n_rows):
@@ -39,39 +41,39 @@ def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
     if activation_code == RELU:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(RELU, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == TANH:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(TANH, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == LOGISTIC:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(LOGISTIC, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == EXP:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(EXP, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == LEAKY_RELU:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(LEAKY_RELU, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == ELU:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(ELU, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == GELU:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(GELU, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == SOFTPLUS:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(SOFTPLUS, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == SILU:
         for s in range(n_rows):
             for j in range(n_nodes):
-                nodes[s, j] = activate(SILU, nodes[s, j])
+                nodes[s, j] = activate(activation_code, nodes[s, j])
     elif activation_code == SOFTMAX:
         for s in range(n_rows):
             softmax_row(nodes[s])

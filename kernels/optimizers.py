@@ -11,6 +11,8 @@ overflowing moment gives scikit-learn's result (a step of 0), not NaN.
 
 import math
 
+import numpy as np
+
 from ._jit import kernel
 from .backward import finished_gradient
 from .codes import SGD
@@ -131,12 +133,16 @@ def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
     typed = params.dtype.type
     alpha, total_weight, zero = typed(alpha), typed(total_weight), typed(0.0)
     n_params = params.shape[0]
+    # a typed start, not the literal 0: one compiled step serves both ranges
+    first = np.int64(0)
     lr = begin_step(optimizer, params)
     # weights (penalised), then biases (not)
     if optimizer.kind == SGD:
         mu, nesterov = typed(optimizer.momentum), optimizer.nesterov
         velocities = optimizer.first_moments
-        sgd_step(params, grad_sums, velocities, 0, n_weights, alpha, total_weight, lr, mu, nesterov)
+        sgd_step(
+            params, grad_sums, velocities, first, n_weights, alpha, total_weight, lr, mu, nesterov
+        )
         sgd_step(
             params, grad_sums, velocities, n_weights, n_params, zero, total_weight, lr, mu, nesterov
         )
@@ -145,7 +151,7 @@ def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
         one_minus_betas = (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2))
         m, v = optimizer.first_moments, optimizer.second_moments
         adam_step(
-            params, grad_sums, m, v, 0, n_weights, alpha, total_weight, lr, b1, b2, eps,
+            params, grad_sums, m, v, first, n_weights, alpha, total_weight, lr, b1, b2, eps,
             one_minus_betas,
         )  # fmt: skip
         adam_step(
