@@ -33,6 +33,7 @@ from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from numba_mlp import MLPClassifier, MLPRegressor, kernels
+from numba_mlp._network import read_only
 from numba_mlp.kernels import codes
 
 import reference as ref
@@ -50,7 +51,7 @@ ALPHA = 0.1
 
 
 def dense_data(X):
-    X = np.ascontiguousarray(X)
+    X = read_only(np.ascontiguousarray(X))
     empty_int = np.empty(0, np.int64)
     return kernels.Data(X, np.empty(0, X.dtype), empty_int, empty_int.copy(), False)
 
@@ -58,7 +59,7 @@ def dense_data(X):
 def sparse_data(X):
     csr = sp.csr_matrix(X)
     return kernels.Data(
-        np.empty((0, 0), X.dtype),
+        read_only(np.empty((0, 0), X.dtype)),
         csr.data,
         csr.indices.astype(np.int64),
         csr.indptr.astype(np.int64),
@@ -94,8 +95,8 @@ def problem_bundle(problem, alpha=None):
     """The kernels' Problem bundle of a test problem (dict from make_problem)."""
     dtype = problem["X"].dtype
     return kernels.Problem(
-        targets=problem["y"],
-        sample_weight=problem["sw"],
+        targets=read_only(problem["y"]),
+        sample_weight=read_only(problem["sw"]),
         loss_code=codes.LOSS_CODES[problem["loss"]],
         alpha=float(problem["alpha"] if alpha is None else alpha),
         probability_clip=float(np.finfo(dtype).eps),

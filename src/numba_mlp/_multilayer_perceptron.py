@@ -64,6 +64,7 @@ from ._network import (
     make_problem,
     make_work,
     pack,
+    read_only,
     share_weights,
     shared_params,
     unpack,
@@ -807,7 +808,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             work = make_work(net, max_rows, dtype, gather=False, backward=False)
             predict_outputs(make_data(X, dtype), net, params, work, outputs)
             return outputs
-        X = np.ascontiguousarray(X, dtype=dtype)
+        X = read_only(np.ascontiguousarray(X, dtype=dtype))
         hidden = ACTIVATION_CODES[self.activation]
         output = ACTIVATION_CODES[self.out_activation_]
         if not predict_dense(X, layer_units, hidden, output, params, max_rows, outputs):

@@ -20,6 +20,21 @@ from numba_mlp.kernels.codes import ACTIVATION_CODES, LOSS_CODES, NET_INPUT_ACTI
 CHUNK_ROWS = 4096
 
 
+def read_only(array):
+    """A read-only view of ``array``, for the user's data the kernels only read.
+
+    Numba compiles a kernel apart for read-only and writable arrays, and
+    users pass both (memory-mapped data is read-only): X, the targets and
+    the sample weights always reach the kernels read-only, so one compiled
+    kernel serves both, without a copy. The arrays this package makes (CSR
+    arrays, buffers, the network's shape) are writable, as in ``predict_dense``,
+    which builds its bundles inside the kernel.
+    """
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def pack(coefs, intercepts, dtype):
     """One contiguous parameter vector: all weight matrices, then all biases."""
     return np.concatenate([np.ravel(c) for c in coefs] + [np.ravel(b) for b in intercepts]).astype(
@@ -125,7 +140,7 @@ def make_net(layer_units, hidden_activation, output_activation, dropout=0.0):
     else:
         n_hidden = len(layer_units) - 2
         rates = np.broadcast_to(np.asarray(dropout, dtype=np.float64), (n_hidden,))
-        rates = np.ascontiguousarray(rates if rates.any() else rates[:0])
+        rates = np.array(rates if rates.any() else rates[:0])  # a writable copy
     return Net(
         layer_units=np.asarray(layer_units, dtype=np.int64),
         hidden_activation=ACTIVATION_CODES[hidden_activation],
@@ -137,19 +152,20 @@ def make_net(layer_units, hidden_activation, output_activation, dropout=0.0):
 def make_data(X, dtype):
     """The ``Data`` bundle for dense or sparse ``X``, converted to ``dtype``.
 
-    Never modifies ``X``: conversions make copies.
+    Never modifies ``X``: conversions make copies, and the kernels get
+    read-only views.
     """
     if sp.issparse(X):
         csr = sp.csr_matrix(X)
         return Data(
-            np.empty((0, 0), dtype=dtype),
+            read_only(np.empty((0, 0), dtype=dtype)),
             np.ascontiguousarray(csr.data, dtype=dtype),
             np.ascontiguousarray(csr.indices, dtype=np.int64),
             np.ascontiguousarray(csr.indptr, dtype=np.int64),
             True,
         )
     return Data(
-        np.ascontiguousarray(X, dtype=dtype),
+        read_only(np.ascontiguousarray(X, dtype=dtype)),
         np.empty(0, dtype=dtype),
         np.empty(0, dtype=np.int64),
         np.empty(0, dtype=np.int64),
@@ -167,8 +183,8 @@ def make_problem(y, sample_weight, loss, alpha, dtype, huber_delta=1.0, quantile
     if sample_weight is None:
         sample_weight = np.ones(y.shape[0], dtype=dtype)
     return Problem(
-        targets=np.ascontiguousarray(y, dtype=dtype),
-        sample_weight=np.ascontiguousarray(sample_weight, dtype=dtype),
+        targets=read_only(np.ascontiguousarray(y, dtype=dtype)),
+        sample_weight=read_only(np.ascontiguousarray(sample_weight, dtype=dtype)),
         loss_code=LOSS_CODES[loss],
         alpha=float(alpha),
         probability_clip=float(np.finfo(dtype).eps),

@@ -15,6 +15,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network import MLPClassifier as SklearnClassifier
 
 from numba_mlp import MLPClassifier, MLPRegressor
+from numba_mlp._network import read_only
 from numba_mlp.kernels import predict_dense
 
 from reference import forward
@@ -97,7 +98,8 @@ def test_the_prediction_kernel_refuses_shapes_that_do_not_fit(fitted, wrong):
     else:
         max_rows = 0
     with pytest.raises(ValueError, match="do not fit the layer sizes"):
-        predict_dense(rows, layer_units, 0, 0, params, max_rows, outputs)
+        # X read-only, as the estimators pass it (no second compilation)
+        predict_dense(read_only(rows), layer_units, 0, 0, params, max_rows, outputs)
 
 
 def test_same_predictions_as_scikit_learn_with_the_same_weights(fitted):

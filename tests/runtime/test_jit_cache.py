@@ -377,3 +377,33 @@ def test_kernel_and_textbook_tests_pass_without_jit(run_python):
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_read_only_input_reuses_the_kernels_compiled_for_writable_input(tmp_path):
+    # memory-mapped data is read-only, and Numba types read-only arrays apart:
+    # without the read-only views the estimators pass, each of these calls
+    # would compile every kernel again
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 3), rng.randn(40)
+    weights = rng.rand(40)
+    for est in (
+        numba_mlp.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, dropout=0.2),
+        numba_mlp.MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2),
+    ):
+        est.fit(X, y, sample_weight=weights).predict(X)
+    used = (numba_mlp.kernels.train_epoch, numba_mlp.kernels.loss_and_gradient)
+    used += (numba_mlp.kernels.predict_dense,)
+    compiled = [len(kernel.signatures) for kernel in used]
+
+    for name, array in {"X": X, "y": y, "weights": weights}.items():
+        np.save(tmp_path / f"{name}.npy", array)
+    X_ro, y_ro, weights_ro = (
+        np.load(tmp_path / f"{name}.npy", mmap_mode="r") for name in ("X", "y", "weights")
+    )
+    assert not X_ro.flags.writeable
+    for est in (
+        numba_mlp.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, dropout=0.2),
+        numba_mlp.MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2),
+    ):
+        est.fit(X_ro, y_ro, sample_weight=weights_ro).predict(X_ro)
+    assert [len(kernel.signatures) for kernel in used] == compiled
