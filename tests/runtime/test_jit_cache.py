@@ -5,10 +5,13 @@ Each test runs fresh interpreters (Numba's cache is per process):
 - a copy of the installed package in a directory Numba cannot write to
   still works: Numba falls back to the user-wide cache directory (here a
   private XDG_CACHE_HOME), or to NUMBA_CACHE_DIR when set, and the second
-  process loads every kernel from there instead of compiling again;
-- two processes compiling the same kernels at once into one fresh
+  process loads every kernel from there instead of compiling again (shown
+  with a few small kernels: the location is chosen for all alike);
+- two processes compiling every kernel of three fits at once into one fresh
   NUMBA_CACHE_DIR both succeed, with the same weights, and leave a cache a
   third process loads;
+- read-only input (memory-mapped data) reuses the kernels compiled for
+  writable input;
 - the cache cannot go stale: in a copy of the source tree, changing a callee
   in another module (``losses.loss_scale``, called by ``train_epoch``)
   recompiles every kernel in the next process and the fit sees the change;
@@ -68,6 +71,33 @@ print(json.dumps({
 """
 
 
+# Where the cache lives is decided for every kernel alike (``kernels._cache``):
+# the location tests compile a few small kernels, in three modules, instead
+# of a whole fit (which the test of two processes compiling at once does).
+SMALL_KERNELS_SCRIPT = r"""
+import hashlib, json
+import numpy as np
+import numba_mlp.kernels as kernels
+
+layer_units = np.array([4, 5, 2])
+params = np.linspace(-1.0, 1.0, 4 * 5 + 5 * 2 + 5 + 2)
+grads = np.linspace(0.0, 1.0, params.size)
+net = kernels.Net(layer_units, 0, 0, np.empty(0))
+kernels.finish_gradients(net, params, grads, 0.1, 3.0)
+penalty = kernels.squared_weights(params, layer_units)
+loss = kernels.regularised_loss(0, 2, 1.5, 0.1, penalty, 3.0)
+used = (kernels.finish_gradients, kernels.squared_weights, kernels.regularised_loss)
+stats = [k.stats for k in used]
+print(json.dumps({
+    "kernels_file": kernels.__file__,
+    "cache_paths": sorted({s.cache_path for s in stats}),
+    "hits": sum(sum(s.cache_hits.values()) for s in stats),
+    "misses": sum(sum(s.cache_misses.values()) for s in stats),
+    "weights": hashlib.sha256(grads.tobytes() + np.float64(loss).tobytes()).hexdigest(),
+}))
+"""
+
+
 def _report(result):
     assert result.returncode == 0, (result.returncode, result.stdout[-2000:], result.stderr[-4000:])
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -114,13 +144,13 @@ def test_package_whose_pycache_cannot_be_created_uses_the_user_cache(run_python,
     xdg = tmp_path / "xdg-cache"
     env = _env(tmp_path / "site", XDG_CACHE_HOME=xdg, HOME=tmp_path / "home")
 
-    first = _report(run_python(FIT_SCRIPT, env=env))
+    first = _report(run_python(SMALL_KERNELS_SCRIPT, env=env))
     assert first["kernels_file"].startswith(str(copy))
     assert first["misses"] > 0
     assert all(p.startswith(str(xdg)) for p in first["cache_paths"]), first["cache_paths"]
     assert _cache_files(xdg) and not _cache_files(copy)
 
-    second = _report(run_python(FIT_SCRIPT, env=env))
+    second = _report(run_python(SMALL_KERNELS_SCRIPT, env=env))
     assert second["misses"] == 0 and second["hits"] > 0  # loaded, not compiled
     assert second["weights"] == first["weights"]
 
@@ -131,7 +161,7 @@ def test_read_only_package_with_numba_cache_dir(run_python, tmp_path):
     (copy / "kernels" / "__pycache__").write_text("not a directory")
     cache = tmp_path / "numba-cache"
     env = _env(tmp_path / "site", NUMBA_CACHE_DIR=cache)
-    report = _report(run_python(FIT_SCRIPT, env=env))
+    report = _report(run_python(SMALL_KERNELS_SCRIPT, env=env))
     assert all(p.startswith(str(cache)) for p in report["cache_paths"])
     assert _cache_files(cache) and not _cache_files(copy)
 
@@ -183,11 +213,11 @@ def test_really_read_only_package_directory(tmp_path):
         probe = run(f"open({str(copy / 'kernels' / 'probe')!r}, 'w')")
         if probe.returncode == 0 or "PermissionError" not in probe.stderr:
             pytest.skip("could not drop the privilege to ignore permission bits")
-        first = _report(run(FIT_SCRIPT))
+        first = _report(run(SMALL_KERNELS_SCRIPT))
         assert first["kernels_file"].startswith(str(copy))
         assert first["misses"] > 0
         assert all(p.startswith(str(xdg)) for p in first["cache_paths"]), first
-        second = _report(run(FIT_SCRIPT))
+        second = _report(run(SMALL_KERNELS_SCRIPT))
         assert second["misses"] == 0 and second["hits"] > 0
         assert second["weights"] == first["weights"]
         assert not _cache_files(copy)
