@@ -21,62 +21,56 @@ def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
 
     ``kept_net_inputs`` receives every node's net input too, unless it is
     empty (the output layer keeps them, and hidden layers whose activation's
-    derivative needs them; the teaching trace keeps all). Each
-    activation has its own loop over the batch: inside it the code is known,
-    so the compiler inlines the formula, folds its branches and vectorises
-    the loop. The loops pass the variable ``activation_code``, not the named
-    constant: Numba compiles a callee once per literal argument, so
-    constants would compile ``activate`` once per activation.
+    derivative needs them; the teaching trace keeps all).
+
+    Bias and activation are applied in one pass over each sample's nodes, one
+    loop per activation: inside it the code is known, so the compiler
+    inlines the formula, folds its branches and vectorises the loop (a pass
+    for the bias and another for the activation runs several times
+    slower). The loops pass the variable ``activation_code``, not the named
+    constant: Numba compiles a callee once per literal argument.
     """
     n_rows, n_nodes = nodes.shape
-    for s in range(n_rows):
-        for j in range(n_nodes):
-            nodes[s, j] += biases[j]
     if kept_net_inputs.shape[0] > 0:
         # element by element: a slice assignment would compile Numba's
         # broadcasting error message, seconds of compile time for every process
         for s in range(n_rows):
             for j in range(n_nodes):
-                kept_net_inputs[s, j] = nodes[s, j]
-    if activation_code == RELU:
-        for s in range(n_rows):
+                kept_net_inputs[s, j] = nodes[s, j] + biases[j]
+    for s in range(n_rows):
+        row = nodes[s]
+        if activation_code == RELU:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == TANH:
-        for s in range(n_rows):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == TANH:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == LOGISTIC:
-        for s in range(n_rows):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == LOGISTIC:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == EXP:
-        for s in range(n_rows):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == EXP:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == LEAKY_RELU:
-        for s in range(n_rows):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == LEAKY_RELU:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == ELU:
-        for s in range(n_rows):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == ELU:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == GELU:
-        for s in range(n_rows):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == GELU:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == SOFTPLUS:
-        for s in range(n_rows):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == SOFTPLUS:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == SILU:
-        for s in range(n_rows):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == SILU:
             for j in range(n_nodes):
-                nodes[s, j] = activate(activation_code, nodes[s, j])
-    elif activation_code == SOFTMAX:
-        for s in range(n_rows):
-            softmax_row(nodes[s])
+                row[j] = activate(activation_code, row[j] + biases[j])
+        else:  # identity and softmax
+            for j in range(n_nodes):
+                row[j] += biases[j]
+            if activation_code == SOFTMAX:
+                softmax_row(row)
 
 
 @kernel
