@@ -11,8 +11,6 @@ overflowing moment gives scikit-learn's result (a step of 0), not NaN.
 
 import math
 
-import numpy as np
-
 from ._jit import kernel
 from .backward import finished_gradient
 from .codes import SGD
@@ -43,20 +41,10 @@ def adam_update(param, gradient, first, second, learning_rate, beta_1, beta_2, e
 
 
 @kernel(fastmath=False)
-def sgd_step(
-    params,
-    grad_sums,
-    velocities,
-    start,
-    stop,
-    alpha,
-    total_weight,
-    learning_rate,
-    momentum,
-    nesterov,
-):
-    """Gradient descent with (Nesterov) momentum on ``params[start:stop]``."""
-    for p in range(start, stop):
+def sgd_step(params, grad_sums, velocities, alpha, total_weight, learning_rate, momentum, nesterov):
+    """Gradient descent with (Nesterov) momentum on every entry of ``params``
+    (a part of the parameter vector: the weights, or the biases)."""
+    for p in range(params.shape[0]):
         gradient = finished_gradient(grad_sums[p], alpha, params[p], total_weight)
         params[p], velocities[p] = sgd_update(
             params[p], gradient, velocities[p], learning_rate, momentum, nesterov
@@ -77,8 +65,6 @@ def adam_step(
     grad_sums,
     first_moments,
     second_moments,
-    start,
-    stop,
     alpha,
     total_weight,
     learning_rate,
@@ -87,12 +73,13 @@ def adam_step(
     epsilon,
     one_minus_betas,
 ):
-    """Adam on ``params[start:stop]``: move each weight by -lr m / (sqrt(v) + eps).
+    """Adam on every entry of ``params`` (the weights, or the biases): move
+    each by -lr m / (sqrt(v) + eps).
 
     ``one_minus_betas = (1 - beta_1, 1 - beta_2)``, each rounded once to the
     parameters' dtype, as scikit-learn's arrays see them.
     """
-    for p in range(start, stop):
+    for p in range(params.shape[0]):
         gradient = finished_gradient(grad_sums[p], alpha, params[p], total_weight)
         params[p], first_moments[p], second_moments[p] = adam_update(
             params[p],
@@ -132,29 +119,25 @@ def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
     """
     typed = params.dtype.type
     alpha, total_weight, zero = typed(alpha), typed(total_weight), typed(0.0)
-    n_params = params.shape[0]
-    # a typed start, not the literal 0: one compiled step serves both ranges
-    first = np.int64(0)
     lr = begin_step(optimizer, params)
-    # weights (penalised), then biases (not)
+    # the weights (penalised), then the biases (not), each as a slice: one
+    # compiled step serves both, and the compiler optimises a loop over a
+    # whole array far better than one over a range given at run time
+    weights, biases = params[:n_weights], params[n_weights:]
+    weight_sums, bias_sums = grad_sums[:n_weights], grad_sums[n_weights:]
+    first, second = optimizer.first_moments, optimizer.second_moments
     if optimizer.kind == SGD:
         mu, nesterov = typed(optimizer.momentum), optimizer.nesterov
-        velocities = optimizer.first_moments
-        sgd_step(
-            params, grad_sums, velocities, first, n_weights, alpha, total_weight, lr, mu, nesterov
-        )
-        sgd_step(
-            params, grad_sums, velocities, n_weights, n_params, zero, total_weight, lr, mu, nesterov
-        )
+        sgd_step(weights, weight_sums, first[:n_weights], alpha, total_weight, lr, mu, nesterov)
+        sgd_step(biases, bias_sums, first[n_weights:], zero, total_weight, lr, mu, nesterov)
     else:
         b1, b2, eps = typed(optimizer.beta_1), typed(optimizer.beta_2), typed(optimizer.epsilon)
         one_minus_betas = (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2))
-        m, v = optimizer.first_moments, optimizer.second_moments
         adam_step(
-            params, grad_sums, m, v, first, n_weights, alpha, total_weight, lr, b1, b2, eps,
-            one_minus_betas,
+            weights, weight_sums, first[:n_weights], second[:n_weights], alpha, total_weight,
+            lr, b1, b2, eps, one_minus_betas,
         )  # fmt: skip
         adam_step(
-            params, grad_sums, m, v, n_weights, n_params, zero, total_weight, lr, b1, b2, eps,
-            one_minus_betas,
+            biases, bias_sums, first[n_weights:], second[n_weights:], zero, total_weight,
+            lr, b1, b2, eps, one_minus_betas,
         )  # fmt: skip

@@ -295,7 +295,7 @@ def test_fastmath_keeps_ieee_results_of_array_kernels():
         (
             optimizers.sgd_step,
             lambda k: [
-                (k(p, g, v, 0, p.shape[0], alpha, weight, lr, 0.9, nesterov), p, v)[1:]
+                (k(p, g, v, alpha, weight, lr, 0.9, nesterov), p, v)[1:]
                 for alpha in (0.0, 1e-4)
                 for weight in (1.0, 1e300)
                 for lr in (0.1, 1e300)
@@ -312,8 +312,6 @@ def test_fastmath_keeps_ieee_results_of_array_kernels():
                         g,
                         m,
                         v,
-                        0,
-                        p.shape[0],
                         alpha,
                         weight,
                         1e-3,
