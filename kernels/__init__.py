@@ -6,8 +6,9 @@ derivative), ``losses``, ``backward`` (deltas and gradients), ``sparse``
 (the first layer for CSR input), ``optimizers``, ``network`` (a whole network
 on one batch) and ``training`` (an epoch, and the full-batch loss and
 gradient for L-BFGS). ``bundles`` names the arguments they share, ``codes``
-holds the integer codes for options, and ``layout`` says where each layer
-lives in the flat buffers. Everything here is compiled; the Python that
+holds the integer codes for options, ``layout`` says where each layer lives
+in the flat buffers, and ``checks`` refuses arrays whose sizes do not fit
+before a public kernel reads them. Everything here is compiled; the Python that
 drives it lives in ``numba_mlp``.
 """
 

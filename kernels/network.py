@@ -16,6 +16,7 @@ from .backward import (
     finish_gradient,
 )
 from .bundles import Data, Net, Work
+from .checks import check_data, check_network, check_work
 from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
 from .layout import biases_of, biases_start, n_weights, nodes_of, weights_of
@@ -205,6 +206,10 @@ def predict_outputs(data, net, params, work, outputs):
     layer_units, max_rows = net.layer_units, work.max_rows
     n_samples, n_outputs = outputs.shape
     last = layer_units.shape[0] - 1
+    check_network(net, params)
+    check_work(net, work, 1, False)
+    if check_data(data, net) != n_samples or n_outputs != layer_units[last]:
+        raise ValueError("outputs does not have a row per sample and a column per output")
     rows = np.arange(n_samples)
     for start in range(0, n_samples, max_rows):
         n_rows = min(max_rows, n_samples - start)

@@ -15,6 +15,7 @@ worked out once per epoch.
 
 from ._jit import kernel
 from .backward import compute_hidden_deltas, compute_output_deltas, finished_gradient
+from .checks import check_optimizer, check_training
 from .codes import SGD
 from .forward import compute_layer
 from .layout import biases_of, biases_start, nodes_of, weights_of, weights_start
@@ -125,6 +126,10 @@ def train_examples(data, net, problem, order, params, work, optimizer):
     """One epoch of online learning on dense data without dropout: every
     example of ``order`` in turn; return the summed losses, as
     ``training.train_epoch`` does with batches of one."""
+    if data.is_sparse:
+        raise ValueError("train_examples takes dense X (train_epoch takes CSR input too)")
+    check_training(data, net, problem, order, 1, params, params, work, True)
+    check_optimizer(optimizer, params, optimizer.kind != SGD)
     layer_units = net.layer_units
     n_layers = layer_units.shape[0] - 1
     views = layer_views(net, params, work)

@@ -11,6 +11,8 @@ optimiser step on the flat parameter buffer.
 import numpy as np
 
 from ._jit import kernel
+from .checks import check_optimizer, check_training
+from .codes import SGD
 from .layout import n_weights
 from .losses import regularised_loss
 from .network import (
@@ -36,12 +38,15 @@ def train_epoch(data, net, problem, order, batch_size, params, grads, work, opti
     what follows. (Online learning on dense data without dropout has a path
     of its own, ``online.train_examples``, with the same results.)
     """
+    n_samples = order.shape[0]
+    first_batch = min(batch_size, n_samples) if n_samples > 0 else 1
+    check_training(data, net, problem, order, first_batch, params, grads, work, True)
+    check_optimizer(optimizer, params, optimizer.kind != SGD)
     if work.dropout_scales.shape[0] > 0:
         np.random.seed(seed)
     layer_units = net.layer_units
     n_outputs = layer_units[layer_units.shape[0] - 1]
     weight_count = n_weights(layer_units)
-    n_samples = order.shape[0]
     accumulated_loss = 0.0
     for start in range(0, n_samples, batch_size):
         n_rows = min(batch_size, n_samples - start)
@@ -75,6 +80,7 @@ def loss_and_gradient_sums(data, net, problem, rows, params, grads, work):
     hold ``len(rows)`` rows.
     """
     n_samples = rows.shape[0]
+    check_training(data, net, problem, rows, max(n_samples, 1), params, grads, work, True)
     forward_pass(data, net, params, work, rows, n_samples)
     loss_sum = weighted_loss_sum(net, problem, work, rows, n_samples)
     backward_pass(data, net, problem, params, grads, work, rows, n_samples)
@@ -90,6 +96,7 @@ def loss_and_gradient(data, net, problem, rows, params, grads, work):
     layer_units = net.layer_units
     n_outputs = layer_units[layer_units.shape[0] - 1]
     n_samples = rows.shape[0]
+    check_training(data, net, problem, rows, max(n_samples, 1), params, grads, work, True)
     forward_pass(data, net, params, work, rows, n_samples)
     loss_sum = weighted_loss_sum(net, problem, work, rows, n_samples)
     backward_pass(data, net, problem, params, grads, work, rows, n_samples)
@@ -113,6 +120,7 @@ def mean_data_loss(data, net, problem, params, work):
     n_outputs = layer_units[layer_units.shape[0] - 1]
     n_samples = problem.targets.shape[0]
     rows = np.arange(n_samples)
+    check_training(data, net, problem, rows, 1, params, params, work, False)
     loss_sum = 0.0
     for start in range(0, n_samples, work.max_rows):
         n_rows = min(work.max_rows, n_samples - start)
