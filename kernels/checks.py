@@ -22,8 +22,11 @@ def check_network(net, params):
     """The layer sizes make a network, ``params`` holds its weights and biases,
     and the dropout rates are none or one per hidden layer."""
     layer_units = net.layer_units
-    if layer_units.shape[0] < 2 or layer_units.min() < 1:
+    if layer_units.shape[0] < 2:
         raise ValueError("layer_units must list at least two layers of at least one node")
+    for units in layer_units:
+        if units < 1:
+            raise ValueError("layer_units must list at least two layers of at least one node")
     if params.shape[0] != n_params(layer_units):
         raise ValueError("the parameter vector does not fit the layer sizes")
     n_rates = net.dropout_rates.shape[0]
@@ -36,7 +39,9 @@ def check_work(net, work, batch_rows, backward):
     """``work``'s buffers hold ``batch_rows`` samples of every layer (their
     deltas too when ``backward``)."""
     layer_units = net.layer_units
-    node_count = work.max_rows * layer_units[1:].sum()
+    node_count = 0
+    for layer in range(1, layer_units.shape[0]):
+        node_count += work.max_rows * layer_units[layer]
     n_outputs = layer_units[layer_units.shape[0] - 1]
     if (
         batch_rows < 1
