@@ -31,15 +31,20 @@ from ._cache import enable_package_cache
 FASTMATH_FLAGS = {"reassoc", "contract", "nsz"}
 
 
-def kernel(function=None, *, fastmath=True):
+def kernel(function=None, *, fastmath=True, inline=False):
     """Compile ``function`` as a cached, GIL-free Numba kernel.
 
     ``@kernel(fastmath=False)`` compiles with IEEE semantics throughout, for
     kernels whose results fastmath would change at the edges of the float
     range (Adam's step, where ``m / (sqrt(inf) + eps)`` must be 0, not NaN).
+    ``@kernel(inline=True)`` has Numba paste the function into its callers
+    instead of compiling it on its own: for small helpers off the hot path
+    (the size checks), where a function of its own costs compile time only.
     """
     flags = FASTMATH_FLAGS if fastmath else False
-    jit = njit(nogil=True, fastmath=flags, error_model="numpy")
+    jit = njit(
+        nogil=True, fastmath=flags, error_model="numpy", inline="always" if inline else "never"
+    )
 
     def compile_(function):
         # what cache=True does, with a stamp covering the whole package

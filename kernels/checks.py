@@ -11,13 +11,13 @@ from ._jit import kernel
 from .layout import biases_start
 
 
-@kernel
+@kernel(inline=True)
 def n_params(layer_units):
     """Weights and biases of the network, all layers: the parameter vector's size."""
     return biases_start(layer_units, layer_units.shape[0] - 1)
 
 
-@kernel
+@kernel(inline=True)
 def check_network(net, params):
     """The layer sizes make a network, ``params`` holds its weights and biases,
     and the dropout rates are none or one per hidden layer."""
@@ -34,7 +34,7 @@ def check_network(net, params):
         raise ValueError("dropout_rates must be empty or give one rate per hidden layer")
 
 
-@kernel
+@kernel(inline=True)
 def check_work(net, work, batch_rows, backward):
     """``work``'s buffers hold ``batch_rows`` samples of every layer (their
     deltas too when ``backward``)."""
@@ -56,7 +56,7 @@ def check_work(net, work, batch_rows, backward):
         raise ValueError("the work buffers do not fit the layer sizes and the batch size")
 
 
-@kernel
+@kernel(inline=True)
 def check_data(data, net):
     """The input has the network's number of features; return its number of samples."""
     n_features = net.layer_units[0]
@@ -79,7 +79,7 @@ def check_data(data, net):
     return n_samples
 
 
-@kernel
+@kernel(inline=True)
 def check_rows(rows, n_samples):
     """Every row index names a sample."""
     for s in range(rows.shape[0]):
@@ -87,7 +87,7 @@ def check_rows(rows, n_samples):
             raise ValueError("a row index does not name a sample of X")
 
 
-@kernel
+@kernel(inline=True)
 def check_problem(problem, net, n_samples):
     """One target row and one sample weight per sample, one target per output."""
     n_outputs = net.layer_units[net.layer_units.shape[0] - 1]
