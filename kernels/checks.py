@@ -8,13 +8,7 @@ over a CSR matrix's column indices), nothing beside an epoch's work.
 """
 
 from ._jit import kernel
-from .layout import biases_start
-
-
-@kernel(inline=True)
-def n_params(layer_units):
-    """Weights and biases of the network, all layers: the parameter vector's size."""
-    return biases_start(layer_units, layer_units.shape[0] - 1)
+from .layout import n_params
 
 
 @kernel(inline=True)

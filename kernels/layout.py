@@ -55,6 +55,12 @@ def n_weights(layer_units):
 
 
 @kernel
+def n_params(layer_units):
+    """Number of weights and biases in the network: the parameter vector's size."""
+    return biases_start(layer_units, layer_units.shape[0] - 1)
+
+
+@kernel
 def nodes_of(buffer, layer_units, max_rows, layer, n_rows):
     """The (n_rows x units) block of a node buffer that holds layer ``layer``."""
     start = 0

@@ -19,7 +19,7 @@ from .bundles import Data, Net, Work
 from .checks import check_data, check_network, check_work
 from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
-from .layout import biases_of, biases_start, n_weights, nodes_of, weights_of
+from .layout import biases_of, n_params, n_weights, nodes_of, weights_of
 from .losses import sample_loss
 from .sparse import compute_gradient_sparse, weighted_sums_sparse
 
@@ -234,7 +234,7 @@ def predict_dense(X, layer_units, hidden_activation, output_activation, params, 
     last = layer_units.shape[0] - 1
     if (
         X.shape[1] != layer_units[0]
-        or params.shape[0] != biases_start(layer_units, last)
+        or params.shape[0] != n_params(layer_units)
         or outputs.shape[0] != X.shape[0]
         or outputs.shape[1] != layer_units[last]
         or max_rows < 1
