@@ -36,12 +36,14 @@ from .benchmark_cases import (
     SKLEARN_ONLINE_SAMPLES,
     PredictCase,
     busy_core,
+    epoch_products,
     fit_parameters,
     gemm_rate,
     interleaved_medians,
     make_data,
     median_time,
     processor_name,
+    products_time,
 )
 
 
@@ -247,6 +249,7 @@ CASE_HEADER = [
     "speed-up",
     "target",
     "GFLOP/s",
+    "% peak",
     "% GEMM bound",
     "peak MB (ours/sk)",
 ]
@@ -259,11 +262,17 @@ def quick_samples(case):
     return case.n_samples
 
 
-def fit_rows(cases, repeats, quick, gemm_rates, extra):
+def fit_rows(cases, repeats, quick, gemm_rates, bounds, extra):
     """One table row per fit case: both libraries' epoch times, the speed-up
     (float32: over our float64 row of the same shape), our GFLOP/s and its
-    share of numpy's GEMM rate for the case's dtype (``gemm_rates``, GFLOP/s
-    by dtype), peak memory, and the optional libraries ``extra``."""
+    share of numpy's peak GEMM rate for the case's dtype (``gemm_rates``,
+    GFLOP/s by dtype), the epoch's GEMM bound as a share of its time, peak
+    memory, and the optional libraries ``extra``.
+
+    ``bounds`` maps a case to numpy's time for its epoch's products; cases
+    not in it are timed and added, so that a second table (under load) is
+    held to the bounds of the first. Online cases have none: there numpy's
+    cost per call, not the arithmetic, would be timed."""
     rows = []
     float64_epoch = {}
     for case in cases:
@@ -285,6 +294,10 @@ def fit_rows(cases, repeats, quick, gemm_rates, extra):
             float64_epoch[(case.n_samples, case.n_features, case.hidden)] = ours
             ratio = _format_number(theirs / ours, "{:.2f}x")
         gflops = case.flops * n_samples / case.n_samples / ours / 1e9
+        if case.batch_size != 1 and case not in bounds:
+            shapes = epoch_products(case, n_samples)
+            bounds[case] = products_time(shapes, case.dtype, repeats)
+        bound = bounds.get(case)
         name = case.name if n_samples == case.n_samples else case.name + f" [quick: {n_samples:,}]"
         row = [
             name,
@@ -294,6 +307,7 @@ def fit_rows(cases, repeats, quick, gemm_rates, extra):
             f">= {case.target:g}x",
             _format_number(gflops, "{:.1f}"),
             _format_number(100 * gflops / gemm_rates[case.dtype], "{:.0f}%"),
+            _format_number(100 * bound / ours, "{:.0f}%") if bound else "-",
             f"{our_peak:.0f} / {their_peak:.0f}",
         ]
         for library in extra:
@@ -321,6 +335,7 @@ def predict_rows(cases, repeats, quick, extra):
                 _format_seconds(theirs),
                 f"{theirs / ours:.2f}x",
                 f">= {case.target:g}x",
+                "-",
                 "-",
                 "-",
                 "-",
@@ -411,7 +426,8 @@ def run_bench(quick=False, load=True, out=None):
     say(
         "fit: time per epoch = (fit of 1 + k epochs - fit of 1 epoch) / k, medians of "
         f"{repeats} fit{'s' if repeats > 1 else ''}; both libraries on the same data; "
-        "% GEMM bound = the epoch's products / (epoch time x numpy's GEMM rate above)"
+        "% peak = GFLOP/s / numpy's GEMM rate above; % GEMM bound = numpy's time for the "
+        "epoch's products at their own shapes / the epoch's time"
     )
     say()
 
@@ -423,7 +439,8 @@ def run_bench(quick=False, load=True, out=None):
         for dtype in (np.float64, np.float32):
             X, y = make_data(300, 20, dtype)
             _classifiers()["numba_mlp"](max_iter=2).fit(X, y).predict(X)
-        rows = fit_rows(fit_cases, repeats, quick, gemm_rates, extra)
+        bounds = {}
+        rows = fit_rows(fit_cases, repeats, quick, gemm_rates, bounds, extra)
         rows += predict_rows(PREDICT_CASES, repeats, quick, extra)
         say(text_table(header, rows))
 
@@ -431,13 +448,13 @@ def run_bench(quick=False, load=True, out=None):
             loaded_fits, loaded_predicts = under_load_cases(fit_cases, PREDICT_CASES, quick)
             with busy_core():
                 busy_gemm = gemm_rate(np.float64)
-                rows = fit_rows(loaded_fits, repeats, quick, gemm_rates, extra)
+                rows = fit_rows(loaded_fits, repeats, quick, gemm_rates, bounds, extra)
                 rows += predict_rows(loaded_predicts, repeats, quick, extra)
             say()
             say(
                 "under load (one core busy): the same cases while another process spins on "
                 f"one core; numpy GEMM rate now float64 {busy_gemm:.1f} GFLOP/s "
-                "(% GEMM bound stays against the quiet rate)"
+                "(% peak and % GEMM bound stay against the quiet machine's)"
             )
             say(text_table(header, rows))
 

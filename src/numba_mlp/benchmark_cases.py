@@ -236,6 +236,54 @@ def gemm_rate(dtype=np.float64, size=1500, repeats=3):
     return 2 * size**3 / median_time(lambda: a @ b, repeats) / 1e9
 
 
+def epoch_products(case, n_samples):
+    """The matrix products one epoch of ``case`` on ``n_samples`` rows
+    computes, as ``(rows, inner, columns)`` shapes: per minibatch, each
+    layer's weighted sums and gradient sums, and its back signal except into
+    the input layer (the products ``FitCase.flops`` counts)."""
+    batch = min(200, n_samples) if case.batch_size == "auto" else case.batch_size
+    units = [case.n_features, *case.hidden, 1]
+    shapes = []
+    for start in range(0, n_samples, batch):
+        rows = min(batch, n_samples - start)
+        for layer, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
+            shapes.append((rows, fan_in, fan_out))  # weighted sums
+            shapes.append((fan_in, rows, fan_out))  # gradient sums
+            if layer > 0:
+                shapes.append((rows, fan_out, fan_in))  # back signals
+    return shapes
+
+
+def products_time(shapes, dtype=np.float64, repeats=3):
+    """numpy's time for the matrix products ``shapes`` (``epoch_products``),
+    each into a buffer made beforehand: the GEMM bound of an epoch, the time
+    the machine's BLAS needs for the products the epoch cannot do without,
+    at the shapes the epoch computes them. The fastest of ``repeats`` runs:
+    a bound is what the machine can do, not what it did on average."""
+    rng = np.random.default_rng(0)
+    operands = {}
+    for shape in set(shapes):
+        rows, inner, columns = shape
+        operands[shape] = (
+            rng.standard_normal((rows, inner)).astype(dtype),
+            rng.standard_normal((inner, columns)).astype(dtype),
+            np.empty((rows, columns), dtype=dtype),
+        )
+    products = [operands[shape] for shape in shapes]
+
+    def compute():
+        for left, right, out in products:
+            np.matmul(left, right, out=out)
+
+    compute()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        compute()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def fit_parameters(case, epochs):
     """Parameters of both libraries' MLPClassifier for ``case``: exactly
     ``epochs`` epochs (no early stop), seeded."""

@@ -165,7 +165,8 @@ def _check_speed_up_columns(line, gemm_share):
     # the times are printed to one decimal: the ratio agrees within their rounding
     assert printed == pytest.approx(_seconds(theirs) / _seconds(ours), rel=0.1)
     if gemm_share:
-        assert re.fullmatch(r"[0-9]+%", columns[6])  # share of the GEMM rate
+        assert re.fullmatch(r"[0-9]+%", columns[6])  # share of the peak GEMM rate
+        assert re.fullmatch(r"[0-9]+%", columns[7])  # the GEMM bound's share of the epoch
 
 
 def test_bench_reports_every_case_with_a_ratio(monkeypatch):
@@ -216,3 +217,16 @@ def test_epoch_flops_count_the_products_computed():
     case = benchmark_cases.FitCase(10, 3, (4,), target=1.0)
     first, second = 3 * 4, 4 * 1
     assert case.flops == (2 + 2) * (first + second) * 10 + 2 * second * 10
+
+
+def test_epoch_products_are_the_products_the_flops_count():
+    """The GEMM bound times the products ``FitCase.flops`` counts, minibatch
+    by minibatch: 450 rows in batches of 200, 200 and 50."""
+    case = benchmark_cases.FitCase(450, 3, (4, 2), target=1.0)
+    shapes = benchmark_cases.epoch_products(case, 450)
+    assert sum(2 * rows * inner * columns for rows, inner, columns in shapes) == case.flops
+    # 3 layers: sums and gradients each, back signals into the two hidden layers
+    assert len(shapes) == 3 * (3 + 3 + 2)
+    assert sorted({shape[0] for shape in shapes[::8]}) == [50, 200]
+    online = benchmark_cases.FitCase(5, 3, (4,), target=1.0, batch_size=1, solver="sgd")
+    assert benchmark_cases.epoch_products(online, 5).count((1, 3, 4)) == 5
