@@ -93,6 +93,10 @@ from ._validation import (
 )
 
 _STOCHASTIC_SOLVERS = ["sgd", "adam"]
+# numpy's dtypes of the built-in types are singletons: ``is`` compares them
+# several times faster than ``==`` with a type, which counts in a one-row predict
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT32 = np.dtype(np.float32)
 
 
 @contextmanager
@@ -808,7 +812,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             work = make_work(net, max_rows, dtype, gather=False, backward=False)
             predict_outputs(make_data(X, dtype), net, params, work, outputs)
             return outputs
-        X = read_only(np.ascontiguousarray(X, dtype=dtype))
+        if X.dtype is not dtype or not X.flags.c_contiguous:
+            X = np.ascontiguousarray(X, dtype=dtype)
+        X = read_only(X)
         hidden = ACTIVATION_CODES[self.activation]
         output = ACTIVATION_CODES[self.out_activation_]
         if not predict_dense(X, layer_units, hidden, output, params, max_rows, outputs):
@@ -823,7 +829,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         return (
             type(X) is np.ndarray
             and X.ndim == 2
-            and (X.dtype == np.float64 or X.dtype == np.float32)
+            and (X.dtype is _FLOAT64 or X.dtype is _FLOAT32)
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
@@ -839,7 +845,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         put in their place are checked and packed anew.
         """
         shared = self.__dict__.get("_shared_weights")
-        if shared is not None and (shared.params.dtype == np.float64 or input_dtype == np.float32):
+        if shared is not None and (shared.params.dtype is _FLOAT64 or input_dtype is _FLOAT32):
             params = shared_params(shared, self.coefs_, self.intercepts_)
             if params is not None:
                 return params, shared.layer_units
@@ -1220,7 +1226,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         if y_type == "multiclass":
             return self.classes_.take(y_pred.argmax(axis=1), mode="clip")
         if y_type == "binary" and y_pred.ndim == 1 and self.classes_.shape[0] == 2:
-            return self.classes_.take((y_pred > 0.5).view(np.uint8))
+            return self.classes_[(y_pred > 0.5).astype(np.intp)]
         return self._label_binarizer.inverse_transform(y_pred)
 
     def _score(self, X, y, sample_weight=None):
