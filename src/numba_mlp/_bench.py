@@ -79,20 +79,27 @@ def time_fit(case, library, repeats, extra_epochs, X, y):
     return (more - one) / extra_epochs, peak
 
 
-def time_predict(case, library, repeats):
-    """Seconds per ``predict`` call of a fitted ``library`` classifier."""
+def time_predicts(case, repeats):
+    """Seconds per ``predict`` call of each library's fitted classifier, by
+    library; the two libraries' calls interleaved."""
     X, y = make_data(max(case.n_samples, 200), case.n_features)
-    estimator = _classifiers()[library](
-        hidden_layer_sizes=case.hidden, max_iter=1, random_state=0
-    ).fit(X[:2000], y[:2000])
     rows = X[: case.n_samples]
     calls = max(1, 2000 // case.n_samples)  # one row: time many calls
+    functions = {}
+    for library, estimator_class in _classifiers().items():
+        estimator = estimator_class(hidden_layer_sizes=case.hidden, max_iter=1, random_state=0)
+        estimator.fit(X[:2000], y[:2000])
 
-    def predict_many():
-        for _ in range(calls):
-            estimator.predict(rows)
+        def predict_many(estimator=estimator):
+            for _ in range(calls):
+                estimator.predict(rows)
 
-    return median_time(predict_many, repeats) / calls
+        predict_many()  # the first call is not timed
+        functions[library] = predict_many
+    return {
+        library: seconds / calls
+        for library, seconds in interleaved_medians(functions, repeats).items()
+    }
 
 
 def _torch_epoch_time(case, X, y, repeats, epochs):
@@ -326,8 +333,8 @@ def predict_rows(cases, repeats, quick, extra):
     for case in cases:
         if quick and case.n_samples > 10_000:
             case = PredictCase(10_000, case.n_features, case.hidden, case.target)
-        ours = time_predict(case, "numba_mlp", repeats)
-        theirs = time_predict(case, "sklearn", repeats)
+        times = time_predicts(case, repeats)
+        ours, theirs = times["numba_mlp"], times["sklearn"]
         rows.append(
             [
                 case.name,

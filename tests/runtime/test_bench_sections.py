@@ -169,7 +169,7 @@ class FakeBench:
         monkeypatch.setattr(_bench, "busy_core", self.busy_core)
         monkeypatch.setattr(_bench, "time_fit", self.time_fit)
         monkeypatch.setattr(_bench, "products_time", self.products_time)
-        monkeypatch.setattr(_bench, "time_predict", self.time_predict)
+        monkeypatch.setattr(_bench, "time_predicts", self.time_predicts)
         monkeypatch.setattr(_bench, "time_grid_searches", self.time_grid_searches)
 
     @contextlib.contextmanager
@@ -189,9 +189,9 @@ class FakeBench:
         self.products_calls.append(self.core_is_busy())
         return 2e-4 if self.core_is_busy() else 8e-5
 
-    def time_predict(self, case, library, repeats):
-        self.loaded_calls.append(self.core_is_busy())
-        return 1e-5 if library == "numba_mlp" else 6e-5
+    def time_predicts(self, case, repeats):
+        self.loaded_calls += [self.core_is_busy()] * 2  # both libraries
+        return {"numba_mlp": 1e-5, "sklearn": 6e-5}
 
     def time_grid_searches(self, case, repeats):
         assert not self.core_is_busy()
