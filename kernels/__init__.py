@@ -13,7 +13,7 @@ drives it lives in ``numba_mlp``.
 """
 
 from . import codes
-from .bundles import Data, Net, Optimizer, Problem, Work
+from .bundles import Blocks, Data, Net, Optimizer, Problem, Work
 from .losses import regularised_loss
 from .network import finish_gradients, predict_dense, predict_outputs, squared_weights
 from .online import train_examples
@@ -25,6 +25,7 @@ from .training import (
 )
 
 __all__ = [
+    "Blocks",
     "Data",
     "Net",
     "Optimizer",

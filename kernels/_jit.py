@@ -31,7 +31,7 @@ from ._cache import enable_package_cache
 FASTMATH_FLAGS = {"reassoc", "contract", "nsz"}
 
 
-def kernel(function=None, *, fastmath=True, inline=False):
+def kernel(function=None, *, fastmath=True, inline=False, parallel=False):
     """Compile ``function`` as a cached, GIL-free Numba kernel.
 
     ``@kernel(fastmath=False)`` compiles with IEEE semantics throughout, for
@@ -40,10 +40,16 @@ def kernel(function=None, *, fastmath=True, inline=False):
     ``@kernel(inline=True)`` has Numba paste the function into its callers
     instead of compiling it on its own: for small helpers off the hot path
     (the size checks), where a function of its own costs compile time only.
+    ``@kernel(parallel=True)`` lets Numba share the iterations of a ``prange``
+    loop out over its threads (the row blocks of a large product).
     """
     flags = FASTMATH_FLAGS if fastmath else False
     jit = njit(
-        nogil=True, fastmath=flags, error_model="numpy", inline="always" if inline else "never"
+        nogil=True,
+        fastmath=flags,
+        error_model="numpy",
+        inline="always" if inline else "never",
+        parallel=parallel,
     )
 
     def compile_(function):

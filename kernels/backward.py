@@ -53,14 +53,15 @@ def compute_output_deltas(output_activation, problem, activations, rows, deltas)
 
 @kernel
 def compute_hidden_deltas(
-    hidden_activation, weights_out, deltas_out, activations, net_inputs, deltas
+    hidden_activation, weights_out, deltas_out, activations, net_inputs, deltas, blocks
 ):
     """delta_j = sum_k w_jk delta_k x f'(net_j) for every hidden node j.
 
     ``net_inputs`` holds the nodes' net inputs where the derivative needs
     them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it may be empty.
+    ``blocks`` splits a large product (``products.matrix_product``).
     """
-    back_signals(deltas_out, weights_out, deltas)
+    back_signals(deltas_out, weights_out, deltas, blocks)
     times_derivatives(hidden_activation, activations, net_inputs, deltas)
 
 
@@ -108,9 +109,10 @@ def times_derivatives(hidden_activation, activations, net_inputs, deltas):
 
 
 @kernel
-def compute_gradient(inputs, deltas, weight_grads, bias_grads):
-    """Sum over samples of delta_j x activation_i (and of delta_j for biases)."""
-    gradient_sums(inputs, deltas, weight_grads)
+def compute_gradient(inputs, deltas, weight_grads, bias_grads, blocks):
+    """Sum over samples of delta_j x activation_i (and of delta_j for biases);
+    ``blocks`` splits a large product (``products.matrix_product``)."""
+    gradient_sums(inputs, deltas, weight_grads, blocks)
     n_rows, fan_out = deltas.shape
     for j in range(fan_out):
         bias_grads[j] = 0.0

@@ -61,6 +61,21 @@ class Work(NamedTuple):
     dropout_scales: np.ndarray  #: every node's dropout factor, laid out so, or empty
     output_net_inputs: np.ndarray  #: (max_rows, n_outputs)
     max_rows: int
+    blocks: "Blocks"  #: how the large matrix products are computed
+
+
+class Blocks(NamedTuple):
+    """How a large matrix product is computed (``products.matrix_product``):
+    whole, as BLAS chooses, or in fixed blocks of rows, one BLAS call each.
+    The blocks depend on the shapes only, so the result does not depend on
+    how many threads share them."""
+
+    rows: int  #: blocks of the result's rows (1: whole products)
+    shared: bool  #: shared out over Numba's threads; else computed in turn
+
+
+#: Whole products: what predictions, online learning and the trace use.
+WHOLE = Blocks(1, False)
 
 
 class Optimizer(NamedTuple):

@@ -74,10 +74,11 @@ def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
 
 
 @kernel
-def compute_layer(inputs, weights, biases, activation_code, nodes, kept_net_inputs):
-    """Activations of a layer for a batch: weighted sums (one matrix product),
-    bias, f; net inputs kept in ``kept_net_inputs`` unless it is empty."""
-    weighted_sums(inputs, weights, nodes)
+def compute_layer(inputs, weights, biases, activation_code, nodes, kept_net_inputs, blocks):
+    """Activations of a layer for a batch: weighted sums (one matrix product,
+    in ``blocks`` blocks if large), bias, f; net inputs kept in
+    ``kept_net_inputs`` unless it is empty."""
+    weighted_sums(inputs, weights, nodes, blocks)
     add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs)
 
 

@@ -15,7 +15,7 @@ from .backward import (
     compute_output_deltas,
     finish_gradient,
 )
-from .bundles import Data, Net, Work
+from .bundles import Blocks, Data, Net, Work
 from .checks import check_data, check_network, check_work
 from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
@@ -82,13 +82,13 @@ def forward_pass(data, net, params, work, rows, n_rows):
             kept_net_inputs = hidden_net_inputs(work, layer_units, layer + 1, n_rows)
         if layer > 0:
             previous = nodes_of(work.activations, layer_units, work.max_rows, layer, n_rows)
-            compute_layer(previous, weights, biases, code, nodes, kept_net_inputs)
+            compute_layer(previous, weights, biases, code, nodes, kept_net_inputs, work.blocks)
         elif data.is_sparse:
             weighted_sums_sparse(data.values, data.indices, data.indptr, rows, weights, nodes)
             add_bias_and_activate(code, biases, nodes, kept_net_inputs)
         else:
             inputs = input_rows(data, work, rows, n_rows)
-            compute_layer(inputs, weights, biases, code, nodes, kept_net_inputs)
+            compute_layer(inputs, weights, biases, code, nodes, kept_net_inputs, work.blocks)
         if layer < output_layer and drops(net, work, layer):
             scales = dropout_scales_of(net, work, layer + 1, n_rows)
             drop_nodes(nodes, net.dropout_rates[layer], scales)
@@ -136,7 +136,7 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
         bias_grads = biases_of(grads, layer_units, layer)
         if layer > 0:
             layer_inputs = nodes_of(work.activations, layer_units, max_rows, layer, n_rows)
-            compute_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads)
+            compute_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads, work.blocks)
             # the derivative is taken before dropout; dropped nodes get delta 0
             dropped = drops(net, work, layer - 1)
             if dropped:
@@ -149,6 +149,7 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
                 layer_inputs,
                 hidden_net_inputs(work, layer_units, layer, n_rows),
                 hidden_deltas,
+                work.blocks,
             )
             if dropped:
                 scale_deltas(hidden_deltas, dropout_scales_of(net, work, layer, n_rows))
@@ -162,7 +163,7 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
                 layer_inputs = data.X[rows[0] : rows[0] + n_rows]
             else:
                 layer_inputs = work.gathered_inputs[:n_rows]
-            compute_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads)
+            compute_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads, work.blocks)
 
 
 @kernel
@@ -257,6 +258,7 @@ def predict_dense(X, layer_units, hidden_activation, output_activation, params, 
         no_values,
         np.empty((max_rows, layer_units[-1]), dtype=dtype),
         max_rows,
+        Blocks(1, False),
     )
     predict_outputs(data, net, params, work, outputs)
     return True

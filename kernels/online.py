@@ -146,7 +146,7 @@ def train_examples(data, net, problem, order, params, work, optimizer):
             code = net.output_activation if layer == n_layers - 1 else net.hidden_activation
             layer_inputs = inputs if layer == 0 else nodes[layer - 1]
             compute_layer(layer_inputs, weights[layer], biases[layer], code, nodes[layer],
-                          kept[layer])  # fmt: skip
+                          kept[layer], work.blocks)  # fmt: skip
         # the loss, with the weights before this example's step
         accumulated_loss += regularised_loss(
             problem.loss_code,
@@ -160,6 +160,7 @@ def train_examples(data, net, problem, order, params, work, optimizer):
         compute_output_deltas(net.output_activation, problem, nodes[-1], rows, deltas[-1])
         for layer in range(n_layers - 2, -1, -1):
             compute_hidden_deltas(net.hidden_activation, weights[layer + 1], deltas[layer + 1],
-                                  nodes[layer], kept[layer], deltas[layer])  # fmt: skip
+                                  nodes[layer], kept[layer], deltas[layer],
+                                  work.blocks)  # fmt: skip
         change_weights(params, optimizer, inputs, views, problem.alpha, weight)
     return accumulated_loss

@@ -11,23 +11,78 @@ Small ones (a few samples, as in online learning) run as plain loops; larger
 ones are matrix products handed to BLAS through ``np.dot``, which runs them
 several times faster than any loop we could write (the documentation's
 performance page has the measurements).
+
+A fit whose products are large may split them into ``blocks`` fixed
+blocks of the result's rows (``matrix_product``): each block is one BLAS
+call, made by the driver to run on one thread, and the blocks are shared out
+over Numba's threads. Every block is computed the same way whichever thread
+takes it, so the result does not depend on the number of threads: the
+driver may choose it by timing (``numba_mlp._threads``) without changing a
+bit of the fit.
 """
 
 import numpy as np
+from numba import prange
 
 from ._jit import kernel
 
 #: Below this many multiply-adds a loop beats the overhead of a BLAS call.
 SMALL_PRODUCT = 4096
 
+#: Products of fewer multiply-adds are never split into row blocks: starting
+#: the threads would cost more than sharing the work saves.
+SPLIT_PRODUCT = 1 << 20
+
 
 @kernel
-def weighted_sums(inputs, weights, out):
+def row_block(n_rows, n_blocks, block):
+    """First and past-the-last row of block ``block`` of ``n_blocks`` near-equal blocks."""
+    return block * n_rows // n_blocks, (block + 1) * n_rows // n_blocks
+
+
+@kernel
+def product_of_rows(left, right, out, block, n_blocks):
+    """out[rows] = left[rows] @ right for the rows of one block: one BLAS call."""
+    start, stop = row_block(out.shape[0], n_blocks, block)
+    np.dot(np.ascontiguousarray(left[start:stop]), right, out[start:stop])
+
+
+@kernel
+def blocks_one_by_one(left, right, out, n_blocks):
+    """Every row block of ``out = left @ right``, in turn, on this thread."""
+    for block in range(n_blocks):
+        product_of_rows(left, right, out, block, n_blocks)
+
+
+@kernel(parallel=True)
+def blocks_in_parallel(left, right, out, n_blocks):
+    """Every row block of ``out = left @ right``, shared out over Numba's threads."""
+    for block in prange(n_blocks):
+        product_of_rows(left, right, out, block, n_blocks)
+
+
+@kernel
+def matrix_product(left, right, out, blocks):
+    """out = left @ right through BLAS: whole, or in ``blocks.rows`` fixed row
+    blocks when it is large enough, shared out over Numba's threads if
+    ``blocks.shared`` (the same result on any number of threads)."""
+    n_rows = out.shape[0]
+    multiply_adds = n_rows * left.shape[1] * right.shape[1]
+    if blocks.rows <= 1 or n_rows < blocks.rows or multiply_adds < SPLIT_PRODUCT:
+        np.dot(left, right, out)
+    elif blocks.shared:
+        blocks_in_parallel(left, right, out, blocks.rows)
+    else:
+        blocks_one_by_one(left, right, out, blocks.rows)
+
+
+@kernel
+def weighted_sums(inputs, weights, out, blocks):
     """out[s, j] = sum_i inputs[s, i] * weights[i, j]."""
     n_rows, fan_in = inputs.shape
     fan_out = weights.shape[1]
     if n_rows * fan_in * fan_out >= SMALL_PRODUCT:
-        np.dot(inputs, weights, out)
+        matrix_product(inputs, weights, out, blocks)
         return
     for s in range(n_rows):
         for j in range(fan_out):
@@ -39,12 +94,12 @@ def weighted_sums(inputs, weights, out):
 
 
 @kernel
-def back_signals(deltas_out, weights_out, out):
+def back_signals(deltas_out, weights_out, out, blocks):
     """out[s, j] = sum_k weights_out[j, k] * deltas_out[s, k]."""
     n_rows, n_next = deltas_out.shape
     n_nodes = weights_out.shape[0]
     if n_rows * n_nodes * n_next >= SMALL_PRODUCT:
-        np.dot(deltas_out, weights_out.T, out)
+        matrix_product(deltas_out, weights_out.T, out, blocks)
         return
     for s in range(n_rows):
         for j in range(n_nodes):
@@ -55,12 +110,12 @@ def back_signals(deltas_out, weights_out, out):
 
 
 @kernel
-def gradient_sums(inputs, deltas, out):
+def gradient_sums(inputs, deltas, out, blocks):
     """out[i, j] = sum_s inputs[s, i] * deltas[s, j]."""
     n_rows, fan_in = inputs.shape
     fan_out = deltas.shape[1]
     if n_rows * fan_in * fan_out >= SMALL_PRODUCT:
-        np.dot(inputs.T, deltas, out)
+        matrix_product(inputs.T, deltas, out, blocks)
         return
     out[:, :] = 0.0
     for s in range(n_rows):

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from numba_mlp import MLPClassifier, MLPRegressor, kernels
 from numba_mlp._network import read_only
 from numba_mlp.kernels import codes
+from numba_mlp.kernels.bundles import WHOLE
 
 import reference as ref
 
@@ -76,9 +77,9 @@ def make_net(layer_units, hidden, output, dropout_rates=()):
     )
 
 
-def make_work(layer_units, max_rows, dtype, dropout=False):
+def make_work(layer_units, max_rows, dtype, dropout=False, blocks=WHOLE):
     """A Work bundle that keeps every buffer, hidden net inputs included
-    (and dropout factors if ``dropout``)."""
+    (and dropout factors if ``dropout``); large products in ``blocks``."""
     size = max_rows * sum(layer_units[1:])
     return kernels.Work(
         gathered_inputs=np.empty((max_rows, layer_units[0]), dtype),
@@ -88,6 +89,7 @@ def make_work(layer_units, max_rows, dtype, dropout=False):
         dropout_scales=np.empty(size if dropout else 0, dtype),
         output_net_inputs=np.empty((max_rows, layer_units[-1]), dtype),
         max_rows=max_rows,
+        blocks=blocks,
     )
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from numba_mlp.kernels.bundles import Data, Net, Problem, Work
+from numba_mlp.kernels.bundles import WHOLE, Data, Net, Problem, Work
 from numba_mlp.kernels.codes import ACTIVATION_CODES, LOSS_CODES, NET_INPUT_ACTIVATIONS
 
 #: Samples per chunk when predicting: large enough for efficient matrix
@@ -193,8 +193,9 @@ def make_problem(y, sample_weight, loss, alpha, dtype, huber_delta=1.0, quantile
     )
 
 
-def make_work(net, max_rows, dtype, gather=True, backward=True):
-    """The ``Work`` bundle: buffers for ``max_rows`` samples at a time.
+def make_work(net, max_rows, dtype, gather=True, backward=True, blocks=WHOLE):
+    """The ``Work`` bundle: buffers for ``max_rows`` samples at a time, its
+    large products in ``blocks`` blocks (``numba_mlp._threads``).
 
     ``gather=False`` when the dense rows will always be consecutive (predict,
     L-BFGS) or the input is sparse: the kernels then read X in place and the
@@ -215,4 +216,5 @@ def make_work(net, max_rows, dtype, gather=True, backward=True):
         dropout_scales=np.empty(node_count if drops else 0, dtype=dtype),
         output_net_inputs=np.empty((max_rows, layer_units[-1]), dtype=dtype),
         max_rows=int(max_rows),
+        blocks=blocks,
     )

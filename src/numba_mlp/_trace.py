@@ -26,6 +26,7 @@ from numba_mlp.kernels.backward import (
     compute_output_deltas,
     finish_gradient,
 )
+from numba_mlp.kernels.bundles import WHOLE
 from numba_mlp.kernels.codes import SOFTMAX
 from numba_mlp.kernels.forward import compute_layer
 from numba_mlp.kernels.layout import biases_of, nodes_of, weights_of
@@ -147,6 +148,7 @@ def _run_one_example(net, problem, params, inputs):
             code,
             nodes_of(activations, layer_units, 1, layer, 1),
             nodes_of(net_inputs, layer_units, 1, layer, 1),
+            blocks=WHOLE,
         )
         layer_inputs = nodes_of(activations, layer_units, 1, layer, 1)
 
@@ -167,6 +169,7 @@ def _run_one_example(net, problem, params, inputs):
             nodes_of(activations, layer_units, 1, layer, 1),
             nodes_of(net_inputs, layer_units, 1, layer, 1),
             nodes_of(deltas, layer_units, 1, layer, 1),
+            blocks=WHOLE,
         )
 
     # gradient of every weight: delta x the activation at its source (+ alpha w)
@@ -175,7 +178,11 @@ def _run_one_example(net, problem, params, inputs):
         weight_grads = weights_of(gradients, layer_units, layer)
         bias_grads = biases_of(gradients, layer_units, layer)
         compute_gradient(
-            source, nodes_of(deltas, layer_units, 1, layer + 1, 1), weight_grads, bias_grads
+            source,
+            nodes_of(deltas, layer_units, 1, layer + 1, 1),
+            weight_grads,
+            bias_grads,
+            blocks=WHOLE,
         )
         finish_gradient(
             weights_of(params, layer_units, layer), weight_grads, bias_grads, problem.alpha, 1.0

@@ -23,6 +23,7 @@ import numpy as np
 from numba_mlp.kernels import loss_and_gradient, mean_data_loss, train_epoch, train_examples
 
 from ._network import CHUNK_ROWS, checked_params, make_data, make_work
+from ._threads import current_choice
 
 NON_FINITE_MESSAGE = (
     "Solver produced non-finite parameter weights. The input data may contain "
@@ -55,6 +56,7 @@ class EpochRunner:
         self.per_example = (
             self.batch_size == 1 and not self.data.is_sparse and net.dropout_rates.shape[0] == 0
         )
+        self.threads = current_choice()  # how the products run (numba_mlp._threads)
 
     def run_epoch(self, sample_idx, optimizer, dropout_seed=0):
         """Every minibatch of one epoch, visiting ``sample_idx`` in order, with
@@ -65,18 +67,19 @@ class EpochRunner:
                 self.data, self.net, self.problem, sample_idx, self.params, self.work,
                 optimizer.bundle(),
             )  # fmt: skip
-        return train_epoch(
-            self.data,
-            self.net,
-            self.problem,
-            sample_idx,
-            self.batch_size,
-            self.params,
-            self.grads,
-            self.work,
-            optimizer.bundle(),
-            dropout_seed,
-        )
+        with self.threads.step() as blocks:
+            return train_epoch(
+                self.data,
+                self.net,
+                self.problem,
+                sample_idx,
+                self.batch_size,
+                self.params,
+                self.grads,
+                self.work._replace(blocks=blocks),
+                optimizer.bundle(),
+                dropout_seed,
+            )
 
 
 class FullBatchObjective:
@@ -92,14 +95,17 @@ class FullBatchObjective:
         self.rows = np.arange(n_samples, dtype=np.int64)
         # rows 0..n-1 are consecutive: X is read in place, nothing gathered
         self.work = make_work(net, n_samples, dtype, gather=False)
+        self.threads = current_choice()  # how the products run (numba_mlp._threads)
 
     def __call__(self, packed):
         """``(loss, gradient)`` at ``packed``, the gradient in float64 for scipy."""
         params = checked_params(packed, self.net, self.dtype)
         grads = np.empty_like(params)
-        loss = loss_and_gradient(
-            self.data, self.net, self.problem, self.rows, params, grads, self.work
-        )
+        with self.threads.step() as blocks:
+            work = self.work._replace(blocks=blocks)
+            loss = loss_and_gradient(
+                self.data, self.net, self.problem, self.rows, params, grads, work
+            )
         return loss, grads.astype(np.float64)
 
 

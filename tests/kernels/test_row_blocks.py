@@ -1,0 +1,98 @@
+"""Large products in fixed row blocks (``products.matrix_product``): the same
+bits whether the blocks are shared out over threads or computed in turn, and
+the product NumPy computes, to rounding."""
+
+import numba
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from numba_mlp import kernels
+from numba_mlp.kernels.bundles import Blocks
+from numba_mlp.kernels.products import SPLIT_PRODUCT, matrix_product, row_block
+
+from helpers import make_net, make_work
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize("n_rows,n_blocks", [(200, 2), (201, 2), (7, 3), (5, 5), (1000, 7)])
+def test_row_blocks_cover_every_row_once(n_rows, n_blocks):
+    rows = [r for b in range(n_blocks) for r in range(*row_block(n_rows, n_blocks, b))]
+    assert rows == list(range(n_rows))
+
+
+# (result rows, inner size, result columns): the three products of a layer
+SHAPES = [(200, 784, 512), (256, 300, 97), (784, 200, 64)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("left_transposed", [False, True])
+def test_blocks_shared_or_in_turn_give_the_same_bits(shape, left_transposed, dtype):
+    n_rows, inner, n_cols = shape
+    assert n_rows * inner * n_cols >= SPLIT_PRODUCT  # large enough to be split
+    # the gradient's product reads its left operand transposed (inputs.T)
+    left = (
+        RNG.standard_normal((inner, n_rows)).T
+        if left_transposed
+        else RNG.standard_normal((n_rows, inner))
+    )
+    left, right = left.astype(dtype), RNG.standard_normal((inner, n_cols)).astype(dtype)
+    results = {}
+    with threadpool_limits(limits=1, user_api="blas"):
+        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(threads)
+            for rows in (2, 3):
+                for shared in (False, True):
+                    out = np.full((n_rows, n_cols), np.nan, dtype=dtype)
+                    matrix_product(left, right, out, Blocks(rows, shared))
+                    results[threads, rows, shared] = out
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    for (_, rows, _), out in results.items():
+        np.testing.assert_array_equal(out, results[1, rows, False])
+    expected = left.astype(np.float64) @ right.astype(np.float64)
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    for out in results.values():
+        np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+def test_small_products_are_never_split():
+    # below SPLIT_PRODUCT a product is one BLAS call, whatever the blocks say:
+    # an out buffer whose rows cannot be split (fewer rows than blocks) is fine
+    left, right = RNG.standard_normal((2, 50)), RNG.standard_normal((50, 40))
+    out = np.empty((2, 40))
+    matrix_product(left, right, out, Blocks(4, True))
+    np.testing.assert_allclose(out, left @ right, rtol=1e-13)
+
+
+def test_an_epoch_gives_the_same_bits_in_blocks_shared_or_in_turn():
+    # a whole epoch (forward, deltas, gradients) through the public kernel
+    layer_units = [300, 256, 128, 3]
+    n_samples, batch = 600, 200
+    X = RNG.standard_normal((n_samples, layer_units[0]))
+    targets = np.eye(3)[RNG.integers(0, 3, n_samples)]
+    net = make_net(layer_units, "relu", "softmax")
+    data = kernels.Data(X, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), False)
+    problem = kernels.Problem(targets, np.ones(n_samples), kernels.codes.LOG_LOSS, 1e-4,
+                              1e-12, 1.0, 0.5)  # fmt: skip
+    n_params = sum(a * b + b for a, b in zip(layer_units[:-1], layer_units[1:]))
+    start = RNG.standard_normal(n_params) * 0.05
+    order = RNG.permutation(n_samples).astype(np.int64)
+    results = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        for blocks in (Blocks(1, False), Blocks(2, False), Blocks(2, True), Blocks(3, True)):
+            params = start.copy()
+            optimizer = kernels.Optimizer(kernels.codes.SGD, np.zeros(n_params), np.empty(0),
+                                          np.zeros(1, np.int64), 0.01, 0.9, True, 0.9, 0.999,
+                                          1e-8)  # fmt: skip
+            work = make_work(layer_units, batch, np.float64, blocks=blocks)
+            loss = kernels.train_epoch(data, net, problem, order, batch, params,
+                                       np.empty(n_params), work, optimizer, 0)  # fmt: skip
+            results.append((blocks, loss, params))
+    _, first_loss, first_params = results[1]  # in blocks, in turn
+    for blocks, loss, params in results[2:]:
+        assert loss == first_loss, blocks
+        np.testing.assert_array_equal(params, first_params)
+    # whole products round as OpenBLAS pleases; to rounding they agree
+    np.testing.assert_allclose(results[0][2], first_params, rtol=1e-10, atol=1e-14)
