@@ -27,13 +27,19 @@ from .optimizers import take_step
 
 
 @kernel
-def train_epoch(data, net, problem, order, batch_size, params, grads, work, optimizer, seed):
+def train_epoch(
+    data, net, problem, order, batch_size, params, grads, work, optimizer, seed, loss_so_far=0.0
+):
     """Run every minibatch of one epoch; return the summed batch losses.
 
     ``order`` lists the samples in the order they are visited (shuffled or
     not); ``optimizer`` (``bundles.Optimizer``) carries the moments and the
     step count across calls; ``seed`` seeds this epoch's dropout masks
-    (nothing is drawn without dropout). Like scikit-learn, an epoch runs to
+    (nothing is drawn without dropout). An epoch may be run in parts, each
+    a whole number of batches: a later part takes a negative ``seed`` (the
+    masks go on where the last part left them) and the losses summed so far
+    (``loss_so_far``), so the parts add up to the very epoch, bit for bit.
+    Like scikit-learn, an epoch runs to
     its end even after a batch loss became non-finite; the driver decides
     what follows. (Online learning on dense data without dropout has a path
     of its own, ``online.train_examples``, with the same results.)
@@ -42,12 +48,12 @@ def train_epoch(data, net, problem, order, batch_size, params, grads, work, opti
     first_batch = min(batch_size, n_samples) if n_samples > 0 else 1
     check_training(data, net, problem, order, first_batch, params, grads, work, True)
     check_optimizer(optimizer, params, optimizer.kind != SGD)
-    if work.dropout_scales.shape[0] > 0:
+    if work.dropout_scales.shape[0] > 0 and seed >= 0:
         np.random.seed(seed)
     layer_units = net.layer_units
     n_outputs = layer_units[layer_units.shape[0] - 1]
     weight_count = n_weights(layer_units)
-    accumulated_loss = 0.0
+    accumulated_loss = loss_so_far
     for start in range(0, n_samples, batch_size):
         n_rows = min(batch_size, n_samples - start)
         rows = order[start : start + n_rows]

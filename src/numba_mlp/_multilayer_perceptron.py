@@ -289,7 +289,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             self._best_intercepts = [i.copy() for i in self.intercepts_]
         tasks = FitTasks(self, 1 if incremental else self.max_iter, *tasks_data)
         tasks.begin()
-        with blas_threads_for(layer_units, self._batch_rows(n_samples), X.dtype):
+        with blas_threads_for(layer_units, self._batch_rows(n_samples)):
             if self.solver in _STOCHASTIC_SOLVERS:
                 self._fit_stochastic(
                     X, y, sample_weight, layer_units, incremental, validation, dropout_rates, tasks

@@ -9,15 +9,17 @@ OpenBLAS do not round exactly as one does, so a choice made by the load
 would change the results. So, while a network trains:
 
 - both BLAS copies run on one thread (the pools are given back afterwards);
-- a fit whose largest minibatch product is small computes its products
-  whole, on this thread: a second thread gains little there;
+- a fit whose largest minibatch product is small (under
+  ``products.SPLIT_PRODUCT`` multiply-adds) computes its products whole, on
+  this thread: a second thread would cost more than it gains;
 - a fit with large products splits each of them into fixed blocks of rows
   (one block per thread allowed), each one single-threaded BLAS call
   (``kernels.products.matrix_product``). The blocks are the same whatever
   the number of threads, and so are the results, so the number of threads
-  can follow the load: ``ThreadChoice`` times one block product on one
-  thread and on all allowed before the first epoch, and again now and then,
-  and shares the blocks out only while that is faster.
+  can follow the load: ``ThreadChoice`` times the fit's own batches both
+  ways (blocks in turn on this thread, and shared out over all threads
+  allowed) in the first epoch, and again now and then, and shares the blocks
+  out only while that is faster.
 
 "Allowed" is what the user or joblib left BLAS (``threadpoolctl`` limits,
 joblib's workers), capped by Numba's thread count: the policy lowers
@@ -29,33 +31,28 @@ whole.
 """
 
 import functools
+import math
 import os
 import threading
-import time
 from contextlib import contextmanager
 
 import numba
-import numpy as np
 
 from numba_mlp.kernels.bundles import WHOLE, Blocks
-from numba_mlp.kernels.products import SMALL_PRODUCT, blocks_in_parallel, blocks_one_by_one
+from numba_mlp.kernels.products import SMALL_PRODUCT, SPLIT_PRODUCT
 
-#: From this many multiply-adds in its largest minibatch product, a fit
-#: splits its large products into row blocks that threads can share.
-BLOCKS_FROM = 16_000_000
+#: Steps (epochs, L-BFGS evaluations) between two timings of the two ways at
+#: first; each timing that keeps the way in use doubles it, up to LONGEST.
+FIRST_INTERVAL = 4
+LONGEST_INTERVAL = 64
 
-#: Re-time the two ways once the fit has run this many times as long as a
-#: timing takes (the timings then cost at most about 1/PROBE_EVERY of a fit).
-PROBE_EVERY = 40
+#: A timing runs part of a step the slower way: timings are spaced so that
+#: this costs at most this share of the fit.
+TIMING_COST = 0.05
 
-#: ... or sooner, once a step takes this much longer than the first step after
-#: the last timing (the load has changed), if the fit has run at least
-#: PROBE_SOONEST times as long as a timing takes since.
+#: A step this much slower (per batch) than the way in use was when timed
+#: means the load has changed: the ways are timed again at the next step.
 SLOWER_STEP = 1.3
-PROBE_SOONEST = 5
-
-#: Timings of each way per probe (interleaved; the medians are compared).
-PROBE_REPEATS = 7
 
 #: Sharing the blocks out must be this much faster to be chosen: computing
 #: them in turn never waits for another thread.
@@ -114,7 +111,7 @@ def _one_blas_thread():
 
 
 @contextmanager
-def blas_threads_for(layer_units, batch_rows, dtype=np.float64):
+def blas_threads_for(layer_units, batch_rows):
     """Within the block, the fit's products run as the policy says for these
     shapes; the fit's drivers find how with ``current_choice()``."""
     product = largest_product(layer_units, batch_rows)
@@ -125,11 +122,10 @@ def blas_threads_for(layer_units, batch_rows, dtype=np.float64):
         return
     with _one_blas_thread() as allowed:
         most = min(allowed, numba.get_num_threads())
-        if product < BLOCKS_FROM or most < 2:
+        if product < SPLIT_PRODUCT or most < 2:
             choice = ThreadChoice(WHOLE)
         else:
-            probe_shape = _probe_shape(layer_units, batch_rows)
-            choice = ThreadChoice(Blocks(most, False), most, probe_shape, dtype)
+            choice = ThreadChoice(Blocks(most, False), most)
         with _choosing(choice):
             yield
 
@@ -150,95 +146,94 @@ def current_choice():
     return getattr(_local, "choice", None) or ThreadChoice(WHOLE)
 
 
-def _probe_shape(layer_units, batch_rows):
-    """Rows, fan-in and fan-out of the fit's largest minibatch product."""
-    layer = max(range(len(layer_units) - 1), key=lambda i: layer_units[i] * layer_units[i + 1])
-    return min(batch_rows, 256), int(layer_units[layer]), int(layer_units[layer + 1])
-
-
 class ThreadChoice:
     """How one fit computes its products, step (epoch, L-BFGS evaluation) by step.
 
-    With row blocks, each step shares them out over ``most`` threads or
-    computes them in turn on this one, whichever was faster when last timed
-    on a product of the fit's largest shape; the results are the same either
-    way. The timing is taken before the first step, and again once the fit
-    has run ``PROBE_EVERY`` times as long as a timing takes, or sooner when a
-    step slows down (``SLOWER_STEP``).
+    With row blocks, the fit shares them out over ``most`` threads or
+    computes them in turn on this thread, whichever was faster per batch
+    when last timed; the results are the same either way. The timing is the
+    fit's own work: an epoch is run in two halves, one each way (the halves
+    add up to the epoch bit for bit), and steps that cannot be split are run
+    one each way. It is taken at the first step, again after
+    ``FIRST_INTERVAL`` steps, doubling while the way in use stays the
+    faster, and at the next step when a step slows down (``SLOWER_STEP``).
     """
 
-    def __init__(self, blocks, most=1, probe_shape=None, dtype=np.float64):
+    def __init__(self, blocks, most=1):
         self.blocks = blocks
         self.most = most
-        self.probe_shape = probe_shape
-        self.dtype = dtype
         self.shared = False
-        self.probes = 0
-        self._probe_seconds = 0.0
-        self._since_probe = None  # seconds run since the last timing
-        self._first_step = None  # seconds of the first step after it
-        self._last_step = 0.0
+        self.timings = 0
+        self._interval = FIRST_INTERVAL
+        self._steps_to_timing = 0
+        self._reference = None  # seconds a batch of the way in use took when timed
+        self._trial = {}  # a timing over whole steps, way by way: shared -> seconds a batch
 
-    @property
-    def can_share(self):
-        return self.blocks.rows > 1 and self.most > 1 and not _forked[0]
+    def way(self, shared):
+        """The ``Blocks`` of one way: shared out (True) or in turn (False)."""
+        return Blocks(self.blocks.rows, shared)
 
     @contextmanager
-    def step(self):
-        """Yields the ``Blocks`` of one step, run while the block runs."""
-        if not self.can_share:
-            yield self.blocks
+    def sharing(self):
+        """Yields whether this fit may share its blocks during the block: it
+        can, no other fit in the process is sharing (the others compute in
+        turn), and Numba's threads are set to ``most`` meanwhile."""
+        if self.blocks.rows < 2 or self.most < 2 or _forked[0]:
+            yield False
             return
-        if not _sharing.acquire(blocking=False):  # another fit is sharing its blocks
-            yield self.blocks
+        if not _sharing.acquire(blocking=False):
+            yield False
             return
         try:
             previous = numba.get_num_threads()
             numba.set_num_threads(self.most)
             try:
-                if self._probe_due():
-                    self._probe()
-                start = time.perf_counter()
-                yield Blocks(self.blocks.rows, self.shared)
-                seconds = time.perf_counter() - start
-                self._since_probe += seconds
-                self._last_step = seconds
-                if self._first_step is None:
-                    self._first_step = seconds
+                yield True
             finally:
                 numba.set_num_threads(previous)
         finally:
             _sharing.release()
 
-    def _probe_due(self):
-        if self._since_probe is None:
-            return True
-        if self._since_probe > PROBE_EVERY * self._probe_seconds:
-            return True
-        return (
-            self._first_step is not None
-            and self._since_probe > PROBE_SOONEST * self._probe_seconds
-            and self._last_step > SLOWER_STEP * self._first_step
-        )
+    @property
+    def timing_due(self):
+        return self._steps_to_timing <= 0 or bool(self._trial)
 
-    def _probe(self):
-        """Time the fit's largest product both ways; keep the faster."""
-        rows, fan_in, fan_out = self.probe_shape
-        left = np.full((rows, fan_in), 0.5, dtype=self.dtype)
-        right = np.full((fan_in, fan_out), 0.5, dtype=self.dtype)
-        out = np.empty((rows, fan_out), dtype=self.dtype)
-        ways = ((False, blocks_one_by_one), (True, blocks_in_parallel))
-        for _, product in ways:  # the first call may load or compile it
-            product(left, right, out, self.blocks.rows)
-        start = time.perf_counter()
-        times = {False: [], True: []}
-        for _ in range(PROBE_REPEATS):
-            for shared, product in ways:
-                begin = time.perf_counter()
-                product(left, right, out, self.blocks.rows)
-                times[shared].append(time.perf_counter() - begin)
-        self.shared = bool(np.median(times[True]) < SHARED_MARGIN * np.median(times[False]))
-        self.probes += 1
-        self._probe_seconds = time.perf_counter() - start
-        self._since_probe = 0.0
-        self._first_step = None
+    def timing_order(self):
+        """The two ways in the order a timing runs them (alternating, so that
+        neither always meets the start-up costs of a fit)."""
+        return (True, False) if self.timings % 2 == 0 else (False, True)
+
+    def whole_step_way(self):
+        """The way of the next step that cannot be split."""
+        if self.timing_due:
+            for shared in self.timing_order():
+                if shared not in self._trial:
+                    return shared
+        return self.shared
+
+    def record_step(self, shared, seconds_a_batch):
+        """A step that ran wholly one way took ``seconds_a_batch`` a batch."""
+        if self.timing_due:
+            self._trial[shared] = seconds_a_batch
+            if len(self._trial) == 2:
+                trial, self._trial = self._trial, {}
+                self.record_timing(trial)
+            return
+        self._steps_to_timing -= 1
+        if self._reference is not None and seconds_a_batch > SLOWER_STEP * self._reference:
+            self._steps_to_timing = 0
+
+    def record_timing(self, seconds_a_batch):
+        """Keep the faster of the two ways timed (``shared -> seconds a batch``)."""
+        shared = seconds_a_batch[True] < SHARED_MARGIN * seconds_a_batch[False]
+        if self.timings and shared == self.shared:
+            self._interval = min(2 * self._interval, LONGEST_INTERVAL)
+        else:
+            self._interval = FIRST_INTERVAL
+        self.shared = shared
+        self.timings += 1
+        slower, faster = max(seconds_a_batch.values()), min(seconds_a_batch.values())
+        # a timing costs about half a step of the slower way, over the faster
+        cost = 0.5 * (slower / faster - 1) if faster > 0 else 0.0
+        self._steps_to_timing = max(self._interval, math.ceil(cost / TIMING_COST))
+        self._reference = seconds_a_batch[shared]

@@ -16,6 +16,7 @@ they call what is here:
 
 import signal
 import threading
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -67,19 +68,48 @@ class EpochRunner:
                 self.data, self.net, self.problem, sample_idx, self.params, self.work,
                 optimizer.bundle(),
             )  # fmt: skip
-        with self.threads.step() as blocks:
-            return train_epoch(
-                self.data,
-                self.net,
-                self.problem,
-                sample_idx,
-                self.batch_size,
-                self.params,
-                self.grads,
-                self.work._replace(blocks=blocks),
-                optimizer.bundle(),
-                dropout_seed,
-            )
+        threads = self.threads
+        with threads.sharing() as can_share:
+            if not can_share:
+                return self._train(sample_idx, optimizer, dropout_seed, threads.way(False))
+            n_batches = -(-sample_idx.shape[0] // self.batch_size)
+            if threads.timing_due and n_batches >= 2:
+                return self._timed_halves(sample_idx, optimizer, dropout_seed, n_batches)
+            shared = threads.whole_step_way()
+            start = time.perf_counter()
+            loss = self._train(sample_idx, optimizer, dropout_seed, threads.way(shared))
+            threads.record_step(shared, (time.perf_counter() - start) / n_batches)
+            return loss
+
+    def _train(self, order, optimizer, seed, blocks, loss_so_far=0.0):
+        """``train_epoch`` over the samples ``order``, its products in ``blocks``."""
+        return train_epoch(
+            self.data,
+            self.net,
+            self.problem,
+            order,
+            self.batch_size,
+            self.params,
+            self.grads,
+            self.work._replace(blocks=blocks),
+            optimizer.bundle(),
+            seed,
+            loss_so_far,
+        )
+
+    def _timed_halves(self, sample_idx, optimizer, dropout_seed, n_batches):
+        """The epoch in two halves of whole batches, one each way, timed
+        (``numba_mlp._threads``): the same epoch, bit for bit."""
+        split = (n_batches // 2) * self.batch_size
+        halves = ((sample_idx[:split], dropout_seed), (sample_idx[split:], -1))
+        loss, seconds_a_batch = 0.0, {}
+        for shared, (order, seed) in zip(self.threads.timing_order(), halves):
+            start = time.perf_counter()
+            loss = self._train(order, optimizer, seed, self.threads.way(shared), loss)
+            batches = -(-order.shape[0] // self.batch_size)
+            seconds_a_batch[shared] = (time.perf_counter() - start) / batches
+        self.threads.record_timing(seconds_a_batch)
+        return loss
 
 
 class FullBatchObjective:
@@ -101,11 +131,16 @@ class FullBatchObjective:
         """``(loss, gradient)`` at ``packed``, the gradient in float64 for scipy."""
         params = checked_params(packed, self.net, self.dtype)
         grads = np.empty_like(params)
-        with self.threads.step() as blocks:
-            work = self.work._replace(blocks=blocks)
+        threads = self.threads
+        with threads.sharing() as can_share:
+            shared = can_share and threads.whole_step_way()
+            work = self.work._replace(blocks=threads.way(shared))
+            start = time.perf_counter()
             loss = loss_and_gradient(
                 self.data, self.net, self.problem, self.rows, params, grads, work
             )
+            if can_share:
+                threads.record_step(shared, time.perf_counter() - start)
         return loss, grads.astype(np.float64)
 
 

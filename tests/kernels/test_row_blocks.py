@@ -1,6 +1,7 @@
 """Large products in fixed row blocks (``products.matrix_product``): the same
 bits whether the blocks are shared out over threads or computed in turn, and
-the product NumPy computes, to rounding."""
+the product NumPy computes, to rounding; and an epoch run in two parts (as
+the driver times the two ways) is the same epoch."""
 
 import numba
 import numpy as np
@@ -96,3 +97,39 @@ def test_an_epoch_gives_the_same_bits_in_blocks_shared_or_in_turn():
         np.testing.assert_array_equal(params, first_params)
     # whole products round as OpenBLAS pleases; to rounding they agree
     np.testing.assert_allclose(results[0][2], first_params, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_an_epoch_run_in_two_parts_is_the_same_epoch(dropout):
+    # the driver times the two ways on the two halves of an epoch: a later
+    # part goes on with the losses summed so far and the dropout masks' stream
+    layer_units = [20, 30, 2]
+    n_samples, batch = 1000, 200
+    X = RNG.standard_normal((n_samples, layer_units[0]))
+    targets = np.eye(2)[RNG.integers(0, 2, n_samples)]
+    net = make_net(layer_units, "relu", "softmax", dropout_rates=[dropout] if dropout else ())
+    data = kernels.Data(X, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), False)
+    problem = kernels.Problem(targets, np.ones(n_samples), kernels.codes.LOG_LOSS, 1e-4,
+                              1e-12, 1.0, 0.5)  # fmt: skip
+    n_params = sum(a * b + b for a, b in zip(layer_units[:-1], layer_units[1:]))
+    start = RNG.standard_normal(n_params) * 0.1
+    order = RNG.permutation(n_samples).astype(np.int64)
+
+    def run(parts):
+        params = start.copy()
+        optimizer = kernels.Optimizer(kernels.codes.ADAM, np.zeros(n_params),
+                                      np.zeros(n_params), np.zeros(1, np.int64), 0.001, 0.9,
+                                      True, 0.9, 0.999, 1e-8)  # fmt: skip
+        work = make_work(layer_units, batch, np.float64, dropout=bool(dropout))
+        loss, seed = 0.0, 12345
+        for part in parts:
+            loss = kernels.train_epoch(data, net, problem, part, batch, params,
+                                       np.empty(n_params), work, optimizer, seed,
+                                       loss)  # fmt: skip
+            seed = -1
+        return loss, params
+
+    whole_loss, whole_params = run([order])
+    parts_loss, parts_params = run([order[:400], order[400:]])  # 2 batches, then 3
+    assert parts_loss == whole_loss
+    np.testing.assert_array_equal(parts_params, whole_params)

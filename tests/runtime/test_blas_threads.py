@@ -6,6 +6,7 @@ import hashlib
 import inspect
 import multiprocessing
 import threading
+import time
 import warnings
 
 import numba
@@ -63,7 +64,7 @@ needs_two_threads = pytest.mark.skipif(
 @needs_two_threads
 def test_a_small_network_trains_with_one_blas_thread_and_gives_them_back(seen):
     before = _blas_threads()
-    _fit(64, (100,))  # 200 x 64 x 100 multiply-adds: above the loop size, below the limit
+    _fit(32, (100,))  # 200 x 32 x 100 multiply-adds: BLAS, but below SPLIT_PRODUCT
     assert seen and all(threads == [1] * len(before) for threads in seen)
     assert all(blocks == WHOLE for blocks in seen.blocks)
     assert _blas_threads() == before
@@ -111,7 +112,7 @@ def test_fits_in_parallel_threads_restore_the_pools_once_all_are_done(seen):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                _fit(64, (100,), n_samples=2000)
+                _fit(32, (100,), n_samples=2000)
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -130,15 +131,15 @@ def test_fits_in_parallel_threads_restore_the_pools_once_all_are_done(seen):
 
 def _forcing(monkeypatch, shared):
     """Make every timing of the fits choose ``shared``; returns their count."""
-    probe = _threads.ThreadChoice._probe
+    record_timing = _threads.ThreadChoice.record_timing
     count = []
 
-    def forced(self):
-        probe(self)
+    def forced(self, seconds_a_batch):
+        record_timing(self, seconds_a_batch)
         self.shared = shared
         count.append(1)
 
-    monkeypatch.setattr(_threads.ThreadChoice, "_probe", forced)
+    monkeypatch.setattr(_threads.ThreadChoice, "record_timing", forced)
     return count
 
 
@@ -170,80 +171,70 @@ def test_shared_or_in_turn_the_fit_is_the_same_to_the_bit(name, monkeypatch):
     assert fits[False].loss_ == fits[True].loss_
 
 
-def _slowed(function, seconds):
-    import time
-
-    def slow(*args):
-        time.sleep(seconds)
-        return function(*args)
-
-    return slow
-
-
 @needs_two_threads
 @needs_two_numba_threads
 @pytest.mark.parametrize("slow_way", ["shared", "in turn"])
-def test_the_faster_way_is_chosen(slow_way, monkeypatch, seen):
-    # a way made slower by 20 ms a product is never the one chosen
-    name = "blocks_in_parallel" if slow_way == "shared" else "blocks_one_by_one"
-    monkeypatch.setattr(_threads, name, _slowed(getattr(_threads, name), 0.02))
-    _fit(784, (512,), n_samples=250)
-    assert seen.blocks and all(blocks.shared == (slow_way == "in turn") for blocks in seen.blocks)
+def test_the_faster_way_is_chosen(slow_way, monkeypatch):
+    # each batch's products made slower by 5 ms one way: that way is never kept
+    products = _training.train_epoch
+    signature = inspect.signature(products.py_func)
+
+    def slowed(*args):
+        arguments = signature.bind(*args).arguments
+        if arguments["work"].blocks.shared == (slow_way == "shared"):
+            batches = -(-arguments["order"].shape[0] // arguments["batch_size"])
+            time.sleep(0.005 * batches)
+        return products(*args)
+
+    monkeypatch.setattr(_training, "train_epoch", slowed)
+    chosen = []
+    record_timing = _threads.ThreadChoice.record_timing
+
+    def spy(self, seconds_a_batch):
+        record_timing(self, seconds_a_batch)
+        chosen.append(self.shared)
+
+    monkeypatch.setattr(_threads.ThreadChoice, "record_timing", spy)
+    _fit(784, (512,), n_samples=1000)
+    assert chosen and set(chosen) == {slow_way == "in turn"}
 
 
-class FakeClock:
-    """``time.perf_counter`` for ``_threads``, moved on by hand."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
-def test_the_ways_are_timed_again_as_the_fit_goes_on_and_when_a_step_slows(monkeypatch):
-    clock = FakeClock()
-    monkeypatch.setattr(_threads.time, "perf_counter", clock)
-    monkeypatch.setattr(_threads, "numba", _NoThreads())
-    probes = []
-
-    def probe(self):
-        probes.append(clock.now)
-        clock.now += 0.01  # a timing takes 10 ms
-        self._probe_seconds, self._since_probe, self._first_step = 0.01, 0.0, None
-        self.shared = True
-
-    monkeypatch.setattr(_threads.ThreadChoice, "_probe", probe)
-    choice = _threads.ThreadChoice(Blocks(2, False), most=2, probe_shape=(200, 784, 512))
-
-    def step(seconds):
-        with choice.step() as blocks:
-            clock.now += seconds
-        return blocks
-
-    assert step(0.03) == Blocks(2, True) and len(probes) == 1  # timed before the first step
-    for _ in range(13):
-        step(0.03)  # 0.42 s since the timing: past PROBE_EVERY (40) x 10 ms
-    assert len(probes) == 1
-    step(0.03)
-    assert len(probes) == 2  # timed again before this step
-    step(0.03)  # the first step after it
-    step(0.06)  # slower than SLOWER_STEP x that step: the load has changed
-    assert len(probes) == 2
-    step(0.03)
-    assert len(probes) == 3
+def test_the_ways_are_timed_at_first_then_less_often_and_again_when_a_step_slows():
+    choice = _threads.ThreadChoice(Blocks(2, False), most=2)
+    assert choice.timing_due  # at the first step
+    choice.record_timing({True: 1.0, False: 1.2})  # sharing faster, beyond the margin
+    assert choice.shared and not choice.timing_due
+    for _ in range(_threads.FIRST_INTERVAL - 1):
+        choice.record_step(True, 1.0)
+    assert not choice.timing_due
+    choice.record_step(True, 1.0)
+    assert choice.timing_due  # FIRST_INTERVAL steps later
+    choice.record_timing({True: 1.0, False: 1.2})  # the same way again: twice as long
+    for _ in range(2 * _threads.FIRST_INTERVAL - 1):
+        choice.record_step(True, 1.0)
+    assert not choice.timing_due
+    choice.record_step(True, 1.0 * _threads.SLOWER_STEP * 1.01)  # the load has changed
+    assert choice.timing_due
+    # steps that cannot be split are timed one each way, in turn
+    first = choice.whole_step_way()
+    choice.record_step(first, 3.0)
+    second = choice.whole_step_way()
+    assert second != first and choice.timing_due
+    choice.record_step(second, 1.0)
+    assert choice.shared == (second is True) and not choice.timing_due
 
 
-class _NoThreads:
-    """Stands in for ``numba`` where the test only follows the choice."""
-
-    @staticmethod
-    def get_num_threads():
-        return 2
-
-    @staticmethod
-    def set_num_threads(n):
-        pass
+def test_timings_cost_little_when_the_ways_differ_much():
+    # a timing runs half a step the slower way: when that way is 5x slower,
+    # timings are spaced so that they cost at most TIMING_COST of the fit
+    choice = _threads.ThreadChoice(Blocks(2, False), most=2)
+    choice.record_timing({True: 5.0, False: 1.0})
+    steps = 0
+    while not choice.timing_due:
+        choice.record_step(False, 1.0)
+        steps += 1
+    assert not choice.shared
+    assert 0.5 * (5.0 - 1.0) / (steps + 1) <= _threads.TIMING_COST
 
 
 def _digest(model):
