@@ -23,6 +23,7 @@ bit of the fit.
 
 import numpy as np
 from numba import prange
+from numba.extending import overload
 
 from ._jit import kernel
 
@@ -40,11 +41,39 @@ def row_block(n_rows, n_blocks, block):
     return block * n_rows // n_blocks, (block + 1) * n_rows // n_blocks
 
 
+def rows_of(matrix, start, stop):
+    """The rows ``start:stop`` of ``matrix``, as BLAS can take them: a view of
+    a C-ordered matrix; a copy of a Fortran-ordered one (the transposed inputs
+    of ``gradient_sums``) in Fortran order, which copies the inputs' rows."""
+    if matrix.flags.f_contiguous and not matrix.flags.c_contiguous:
+        return np.asfortranarray(matrix[start:stop])
+    return matrix[start:stop]
+
+
+@overload(rows_of, jit_options={"nogil": True})
+def _rows_of(matrix, start, stop):
+    if matrix.layout != "F":
+        return lambda matrix, start, stop: matrix[start:stop]
+
+    def copied(matrix, start, stop):
+        # row by row of the C-ordered matrix.T: an element loop, which Numba
+        # compiles to far faster code than its generic array copy
+        source = matrix.T
+        n_rows, n_columns = source.shape[0], stop - start
+        block = np.empty((n_rows, n_columns), dtype=matrix.dtype)
+        for r in range(n_rows):
+            for c in range(n_columns):
+                block[r, c] = source[r, start + c]
+        return block.T
+
+    return copied
+
+
 @kernel
 def product_of_rows(left, right, out, block, n_blocks):
     """out[rows] = left[rows] @ right for the rows of one block: one BLAS call."""
     start, stop = row_block(out.shape[0], n_blocks, block)
-    np.dot(np.ascontiguousarray(left[start:stop]), right, out[start:stop])
+    np.dot(rows_of(left, start, stop), right, out[start:stop])
 
 
 @kernel

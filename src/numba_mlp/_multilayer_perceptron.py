@@ -289,7 +289,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             self._best_intercepts = [i.copy() for i in self.intercepts_]
         tasks = FitTasks(self, 1 if incremental else self.max_iter, *tasks_data)
         tasks.begin()
-        with blas_threads_for(layer_units, self._batch_rows(n_samples)):
+        earlier = self.__dict__.get("_thread_choice")
+        with blas_threads_for(layer_units, self._batch_rows(n_samples), earlier) as choice:
+            # partial_fit goes on with what earlier calls timed (numba_mlp._threads)
+            self._thread_choice = choice
             if self.solver in _STOCHASTIC_SOLVERS:
                 self._fit_stochastic(
                     X, y, sample_weight, layer_units, incremental, validation, dropout_rates, tasks
@@ -863,9 +866,11 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
 
     def __getstate__(self):
         """Pickle (and copy) without the shared buffer: ``coefs_`` and
-        ``intercepts_`` hold the weights, and ``__setstate__`` shares them anew."""
+        ``intercepts_`` hold the weights, and ``__setstate__`` shares them anew.
+        The thread choice is left out too: it was timed on this machine, now."""
         state = dict(super().__getstate__())  # not the instance's own __dict__
         state.pop("_shared_weights", None)
+        state.pop("_thread_choice", None)
         return state
 
     def __setstate__(self, state):

@@ -50,9 +50,10 @@ LONGEST_INTERVAL = 64
 #: this costs at most this share of the fit.
 TIMING_COST = 0.05
 
-#: A step this much slower (per batch) than the way in use was when timed
-#: means the load has changed: the ways are timed again at the next step.
-SLOWER_STEP = 1.3
+#: Two steps in a row this much slower (per batch) than the way in use was
+#: when timed mean the load has changed: the ways are timed again at the
+#: next step. (One slow step can be a passing moment.)
+SLOWER_STEP = 1.5
 
 #: Sharing the blocks out must be this much faster to be chosen: computing
 #: them in turn never waits for another thread.
@@ -111,23 +112,29 @@ def _one_blas_thread():
 
 
 @contextmanager
-def blas_threads_for(layer_units, batch_rows):
+def blas_threads_for(layer_units, batch_rows, earlier=None):
     """Within the block, the fit's products run as the policy says for these
-    shapes; the fit's drivers find how with ``current_choice()``."""
+    shapes; yields the fit's ``ThreadChoice``, which its drivers find with
+    ``current_choice()``. An ``earlier`` choice of the same estimator
+    (``partial_fit`` called again) is kept, timings and all, if it fits."""
     product = largest_product(layer_units, batch_rows)
     policy = os.environ.get("NUMBA_MLP_BLAS_THREADS", "auto")
     if policy == "unchanged" or product < SMALL_PRODUCT:
-        with _choosing(ThreadChoice(WHOLE)):
-            yield
+        choice = ThreadChoice(WHOLE)
+        with _choosing(choice):
+            yield choice
         return
     with _one_blas_thread() as allowed:
-        most = min(allowed, numba.get_num_threads())
-        if product < SPLIT_PRODUCT or most < 2:
-            choice = ThreadChoice(WHOLE)
-        else:
-            choice = ThreadChoice(Blocks(most, False), most)
+        # (Numba's threads are only started for a fit that may use them)
+        most = min(allowed, numba.get_num_threads()) if product >= SPLIT_PRODUCT else 1
+        choice = ThreadChoice(Blocks(most, False), most) if most > 1 else ThreadChoice(WHOLE)
+        if isinstance(earlier, ThreadChoice) and (earlier.blocks, earlier.most) == (
+            choice.blocks,
+            choice.most,
+        ):
+            choice = earlier
         with _choosing(choice):
-            yield
+            yield choice
 
 
 @contextmanager
@@ -152,11 +159,11 @@ class ThreadChoice:
     With row blocks, the fit shares them out over ``most`` threads or
     computes them in turn on this thread, whichever was faster per batch
     when last timed; the results are the same either way. The timing is the
-    fit's own work: an epoch is run in two halves, one each way (the halves
-    add up to the epoch bit for bit), and steps that cannot be split are run
-    one each way. It is taken at the first step, again after
+    fit's own work: an epoch is run in parts of whole batches, the two ways
+    taking turns (the parts add up to the epoch bit for bit), and steps that
+    cannot be split are run one each way. It is taken at the first step, again after
     ``FIRST_INTERVAL`` steps, doubling while the way in use stays the
-    faster, and at the next step when a step slows down (``SLOWER_STEP``).
+    faster, and at the next step when steps slow down (``SLOWER_STEP``).
     """
 
     def __init__(self, blocks, most=1):
@@ -167,6 +174,7 @@ class ThreadChoice:
         self._interval = FIRST_INTERVAL
         self._steps_to_timing = 0
         self._reference = None  # seconds a batch of the way in use took when timed
+        self._slow_steps = 0  # steps in a row slower than SLOWER_STEP x the reference
         self._trial = {}  # a timing over whole steps, way by way: shared -> seconds a batch
 
     def way(self, shared):
@@ -220,7 +228,9 @@ class ThreadChoice:
                 self.record_timing(trial)
             return
         self._steps_to_timing -= 1
-        if self._reference is not None and seconds_a_batch > SLOWER_STEP * self._reference:
+        slow = self._reference is not None and seconds_a_batch > SLOWER_STEP * self._reference
+        self._slow_steps = self._slow_steps + 1 if slow else 0
+        if self._slow_steps >= 2:
             self._steps_to_timing = 0
 
     def record_timing(self, seconds_a_batch):
@@ -233,7 +243,8 @@ class ThreadChoice:
         self.shared = shared
         self.timings += 1
         slower, faster = max(seconds_a_batch.values()), min(seconds_a_batch.values())
-        # a timing costs about half a step of the slower way, over the faster
+        # a timing costs at most half a step the slower way, over the faster
         cost = 0.5 * (slower / faster - 1) if faster > 0 else 0.0
         self._steps_to_timing = max(self._interval, math.ceil(cost / TIMING_COST))
         self._reference = seconds_a_batch[shared]
+        self._slow_steps = 0

@@ -26,6 +26,10 @@ from numba_mlp.kernels import loss_and_gradient, mean_data_loss, train_epoch, tr
 from ._network import CHUNK_ROWS, checked_params, make_data, make_work
 from ._threads import current_choice
 
+#: A timing of the two ways runs each for at least this long (or half an
+#: epoch): long enough for the load of the machine to show (``_timed_epoch``).
+TIMED_SECONDS = 0.02
+
 NON_FINITE_MESSAGE = (
     "Solver produced non-finite parameter weights. The input data may contain "
     "large values and need to be preprocessed."
@@ -74,7 +78,7 @@ class EpochRunner:
                 return self._train(sample_idx, optimizer, dropout_seed, threads.way(False))
             n_batches = -(-sample_idx.shape[0] // self.batch_size)
             if threads.timing_due and n_batches >= 2:
-                return self._timed_halves(sample_idx, optimizer, dropout_seed, n_batches)
+                return self._timed_epoch(sample_idx, optimizer, dropout_seed, n_batches)
             shared = threads.whole_step_way()
             start = time.perf_counter()
             loss = self._train(sample_idx, optimizer, dropout_seed, threads.way(shared))
@@ -97,18 +101,28 @@ class EpochRunner:
             loss_so_far,
         )
 
-    def _timed_halves(self, sample_idx, optimizer, dropout_seed, n_batches):
-        """The epoch in two halves of whole batches, one each way, timed
-        (``numba_mlp._threads``): the same epoch, bit for bit."""
-        split = (n_batches // 2) * self.batch_size
-        halves = ((sample_idx[:split], dropout_seed), (sample_idx[split:], -1))
-        loss, seconds_a_batch = 0.0, {}
-        for shared, (order, seed) in zip(self.threads.timing_order(), halves):
-            start = time.perf_counter()
-            loss = self._train(order, optimizer, seed, self.threads.way(shared), loss)
-            batches = -(-order.shape[0] // self.batch_size)
-            seconds_a_batch[shared] = (time.perf_counter() - start) / batches
-        self.threads.record_timing(seconds_a_batch)
+    def _timed_epoch(self, sample_idx, optimizer, dropout_seed, n_batches):
+        """The epoch in parts of whole batches, the two ways taking turns until
+        each has run ``TIMED_SECONDS`` or half the epoch, then the rest the
+        faster way (``numba_mlp._threads``): the same epoch, bit for bit."""
+        threads, batch = self.threads, self.batch_size
+        part = max(1, n_batches // 8) * batch  # samples a part
+        seconds, batches = {True: 0.0, False: 0.0}, {True: 0, False: 0}
+        loss, seed, start = 0.0, dropout_seed, 0
+        while start < sample_idx.shape[0] and 2 * start < sample_idx.shape[0]:
+            for shared in threads.timing_order():
+                order = sample_idx[start : start + part]
+                begin = time.perf_counter()
+                loss = self._train(order, optimizer, seed, threads.way(shared), loss)
+                seconds[shared] += time.perf_counter() - begin
+                batches[shared] += -(-order.shape[0] // batch)
+                seed, start = -1, start + order.shape[0]
+            if min(seconds.values()) >= TIMED_SECONDS:
+                break
+        threads.record_timing({way: seconds[way] / max(batches[way], 1) for way in seconds})
+        if start < sample_idx.shape[0]:
+            rest = threads.way(threads.shared)
+            loss = self._train(sample_idx[start:], optimizer, seed, rest, loss)
         return loss
 
 

@@ -5,6 +5,7 @@ large products are split, and how the split is chosen."""
 import hashlib
 import inspect
 import multiprocessing
+import pickle
 import threading
 import time
 import warnings
@@ -210,8 +211,13 @@ def test_the_ways_are_timed_at_first_then_less_often_and_again_when_a_step_slows
     choice.record_step(True, 1.0)
     assert choice.timing_due  # FIRST_INTERVAL steps later
     choice.record_timing({True: 1.0, False: 1.2})  # the same way again: twice as long
-    for _ in range(2 * _threads.FIRST_INTERVAL - 1):
+    for _ in range(2 * _threads.FIRST_INTERVAL - 4):
         choice.record_step(True, 1.0)
+    assert not choice.timing_due
+    choice.record_step(True, 1.0 * _threads.SLOWER_STEP * 1.01)  # a passing moment
+    assert not choice.timing_due
+    choice.record_step(True, 1.0)
+    choice.record_step(True, 1.0 * _threads.SLOWER_STEP * 1.01)
     assert not choice.timing_due
     choice.record_step(True, 1.0 * _threads.SLOWER_STEP * 1.01)  # the load has changed
     assert choice.timing_due
@@ -222,6 +228,23 @@ def test_the_ways_are_timed_at_first_then_less_often_and_again_when_a_step_slows
     assert second != first and choice.timing_due
     choice.record_step(second, 1.0)
     assert choice.shared == (second is True) and not choice.timing_due
+
+
+@needs_two_threads
+@needs_two_numba_threads
+def test_partial_fit_goes_on_with_the_timings_of_earlier_calls(seen):
+    rng = np.random.RandomState(0)
+    X = rng.randn(1000, 784)
+    y = (X[:, 0] > 0).astype(int)
+    model = MLPClassifier(hidden_layer_sizes=(512,), random_state=0)
+    model.partial_fit(X, y, classes=[0, 1])
+    timed = len(seen)
+    assert timed > 1  # the first epoch in parts, the two ways timed
+    for _ in range(2):
+        model.partial_fit(X, y)
+    assert len(seen) == timed + 2  # one call each: no new timing yet
+    # a copy or a pickle times afresh: the timings belong to this machine, now
+    assert "_thread_choice" not in pickle.loads(pickle.dumps(model)).__dict__
 
 
 def test_timings_cost_little_when_the_ways_differ_much():
