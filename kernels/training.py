@@ -3,9 +3,9 @@ and gradient that L-BFGS asks for (or their unfinished sums over a part of
 the samples, which add up across the chunks of a data set), and the mean
 loss early stopping can watch on a validation set.
 
-One call of ``train_epoch`` runs every minibatch of an epoch, so Python runs
-once per epoch: for each batch, forward pass, loss, backward pass, then one
-optimiser step on the flat parameter buffer.
+One call of ``train_epoch`` runs every minibatch of an epoch (or of a part of
+one), so Python runs once per epoch: for each batch, forward pass, loss,
+backward pass, then one optimiser step on the flat parameter buffer.
 """
 
 import numpy as np

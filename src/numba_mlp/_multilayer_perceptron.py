@@ -289,9 +289,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             self._best_intercepts = [i.copy() for i in self.intercepts_]
         tasks = FitTasks(self, 1 if incremental else self.max_iter, *tasks_data)
         tasks.begin()
-        earlier = self.__dict__.get("_thread_choice")
+        # partial_fit goes on with what earlier calls timed (numba_mlp._threads)
+        earlier = self.__dict__.get("_thread_choice") if incremental else None
         with blas_threads_for(layer_units, self._batch_rows(n_samples), earlier) as choice:
-            # partial_fit goes on with what earlier calls timed (numba_mlp._threads)
             self._thread_choice = choice
             if self.solver in _STOCHASTIC_SOLVERS:
                 self._fit_stochastic(

@@ -47,7 +47,7 @@ FIRST_INTERVAL = 4
 LONGEST_INTERVAL = 64
 
 #: A timing runs part of a step the slower way: timings are spaced so that
-#: this costs at most this share of the fit.
+#: this costs at most this share of the fit (up to LONGEST_INTERVAL steps apart).
 TIMING_COST = 0.05
 
 #: Two steps in a row this much slower (per batch) than the way in use was
@@ -63,10 +63,21 @@ _lock = threading.Lock()
 _depth = 0
 _saved = []
 _allowed = [1]
-_sharing = threading.Lock()  # held by the one fit whose blocks are shared out
+_sharing = threading.Lock()  # held by the one fit sharing its blocks out (or timing)
 _local = threading.local()
 _forked = [False]
-os.register_at_fork(after_in_child=lambda: _forked.__setitem__(0, True))
+
+
+def _after_fork_in_child():
+    """A forked child computes its blocks in turn (GNU OpenMP, Numba's threads
+    here, does not survive a fork), and owns no limit of its parent's fits."""
+    global _depth
+    _forked[0] = True
+    _depth = 0
+    _saved.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def largest_product(layer_units, batch_rows):
@@ -119,6 +130,11 @@ def blas_threads_for(layer_units, batch_rows, earlier=None):
     (``partial_fit`` called again) is kept, timings and all, if it fits."""
     product = largest_product(layer_units, batch_rows)
     policy = os.environ.get("NUMBA_MLP_BLAS_THREADS", "auto")
+    if policy not in ("auto", "unchanged"):
+        raise ValueError(
+            f"NUMBA_MLP_BLAS_THREADS={policy!r} in the environment is not understood: "
+            "set it to 'unchanged' (BLAS as configured) or 'auto' (the default), or unset it."
+        )
     if policy == "unchanged" or product < SMALL_PRODUCT:
         choice = ThreadChoice(WHOLE)
         with _choosing(choice):
@@ -181,12 +197,18 @@ class ThreadChoice:
         """The ``Blocks`` of one way: shared out (True) or in turn (False)."""
         return Blocks(self.blocks.rows, shared)
 
+    @property
+    def wants_threads(self):
+        """True if the next step may share its blocks out (or time doing so)."""
+        can = self.blocks.rows > 1 and self.most > 1 and not _forked[0]
+        return can and (self.shared or self.timing_due)
+
     @contextmanager
     def sharing(self):
         """Yields whether this fit may share its blocks during the block: it
-        can, no other fit in the process is sharing (the others compute in
-        turn), and Numba's threads are set to ``most`` meanwhile."""
-        if self.blocks.rows < 2 or self.most < 2 or _forked[0]:
+        wants to, no other fit in the process is sharing or timing (the others
+        compute in turn meanwhile), and Numba's threads are set to ``most``."""
+        if not self.wants_threads:
             yield False
             return
         if not _sharing.acquire(blocking=False):
@@ -235,6 +257,7 @@ class ThreadChoice:
 
     def record_timing(self, seconds_a_batch):
         """Keep the faster of the two ways timed (``shared -> seconds a batch``)."""
+        self._trial = {}
         shared = seconds_a_batch[True] < SHARED_MARGIN * seconds_a_batch[False]
         if self.timings and shared == self.shared:
             self._interval = min(2 * self._interval, LONGEST_INTERVAL)
@@ -245,6 +268,7 @@ class ThreadChoice:
         slower, faster = max(seconds_a_batch.values()), min(seconds_a_batch.values())
         # a timing costs at most half a step the slower way, over the faster
         cost = 0.5 * (slower / faster - 1) if faster > 0 else 0.0
-        self._steps_to_timing = max(self._interval, math.ceil(cost / TIMING_COST))
+        spacing = max(self._interval, math.ceil(cost / TIMING_COST))
+        self._steps_to_timing = min(spacing, LONGEST_INTERVAL)
         self._reference = seconds_a_batch[shared]
         self._slow_steps = 0

@@ -1,11 +1,13 @@
 """The kernel side of a fit: bundles built once per fit, one kernel call per
-epoch (or per L-BFGS evaluation).
+epoch (or per L-BFGS evaluation); a few for an epoch that times the two ways
+of computing large products (``numba_mlp._threads``).
 
 The fit loops are the estimator's own methods (``_fit_stochastic``,
 ``_fit_lbfgs`` in ``_multilayer_perceptron``), written as scikit-learn's;
 they call what is here:
 
-- ``EpochRunner``: every minibatch of an epoch in one ``train_epoch`` call;
+- ``EpochRunner``: every minibatch of an epoch in one ``train_epoch`` call
+  (in parts when it times the two ways);
 - ``FullBatchObjective``: the loss and flat gradient L-BFGS asks for, in one
   ``loss_and_gradient`` call;
 - ``mean_loss``: the mean data loss on a validation set, in one
@@ -36,6 +38,11 @@ NON_FINITE_MESSAGE = (
 )
 
 
+def batches_in(n_samples, batch_size):
+    """Minibatches of ``batch_size`` it takes to visit ``n_samples`` samples."""
+    return -(-n_samples // batch_size)
+
+
 def raise_non_finite(what):
     """Stop training: a loss or weight became NaN or infinite."""
     raise ValueError(
@@ -61,7 +68,7 @@ class EpochRunner:
         self.per_example = (
             self.batch_size == 1 and not self.data.is_sparse and net.dropout_rates.shape[0] == 0
         )
-        self.threads = current_choice()  # how the products run (numba_mlp._threads)
+        self.choice = current_choice()  # how the products run (numba_mlp._threads)
 
     def run_epoch(self, sample_idx, optimizer, dropout_seed=0):
         """Every minibatch of one epoch, visiting ``sample_idx`` in order, with
@@ -72,17 +79,16 @@ class EpochRunner:
                 self.data, self.net, self.problem, sample_idx, self.params, self.work,
                 optimizer.bundle(),
             )  # fmt: skip
-        threads = self.threads
-        with threads.sharing() as can_share:
-            if not can_share:
-                return self._train(sample_idx, optimizer, dropout_seed, threads.way(False))
-            n_batches = -(-sample_idx.shape[0] // self.batch_size)
-            if threads.timing_due and n_batches >= 2:
+        choice = self.choice
+        n_batches = batches_in(sample_idx.shape[0], self.batch_size)
+        with choice.sharing() as can_share:
+            if can_share and choice.timing_due and n_batches >= 2:
                 return self._timed_epoch(sample_idx, optimizer, dropout_seed, n_batches)
-            shared = threads.whole_step_way()
+            shared = can_share and choice.whole_step_way()
             start = time.perf_counter()
-            loss = self._train(sample_idx, optimizer, dropout_seed, threads.way(shared))
-            threads.record_step(shared, (time.perf_counter() - start) / n_batches)
+            loss = self._train(sample_idx, optimizer, dropout_seed, choice.way(shared))
+            if can_share or not choice.wants_threads:  # a step of the way in use
+                choice.record_step(shared, (time.perf_counter() - start) / n_batches)
             return loss
 
     def _train(self, order, optimizer, seed, blocks, loss_so_far=0.0):
@@ -104,24 +110,31 @@ class EpochRunner:
     def _timed_epoch(self, sample_idx, optimizer, dropout_seed, n_batches):
         """The epoch in parts of whole batches, the two ways taking turns until
         each has run ``TIMED_SECONDS`` or half the epoch, then the rest the
-        faster way (``numba_mlp._threads``): the same epoch, bit for bit."""
-        threads, batch = self.threads, self.batch_size
-        part = max(1, n_batches // 8) * batch  # samples a part
+        faster way (``numba_mlp._threads``): the same epoch, bit for bit. A
+        fit's first timing starts with a batch each way, untimed: it loads
+        the kernels and starts the threads."""
+        choice, batch = self.choice, self.batch_size
+        # (timed, samples a part): parts of an eighth of the epoch, taking turns
+        rounds = [(True, max(1, n_batches // 8) * batch)]
+        if choice.timings == 0 and n_batches >= 4:
+            rounds.insert(0, (False, batch))
         seconds, batches = {True: 0.0, False: 0.0}, {True: 0, False: 0}
-        loss, seed, start = 0.0, dropout_seed, 0
-        while start < sample_idx.shape[0] and 2 * start < sample_idx.shape[0]:
-            for shared in threads.timing_order():
-                order = sample_idx[start : start + part]
-                begin = time.perf_counter()
-                loss = self._train(order, optimizer, seed, threads.way(shared), loss)
-                seconds[shared] += time.perf_counter() - begin
-                batches[shared] += -(-order.shape[0] // batch)
-                seed, start = -1, start + order.shape[0]
-            if min(seconds.values()) >= TIMED_SECONDS:
-                break
-        threads.record_timing({way: seconds[way] / max(batches[way], 1) for way in seconds})
-        if start < sample_idx.shape[0]:
-            rest = threads.way(threads.shared)
+        loss, seed, start, n_samples = 0.0, dropout_seed, 0, sample_idx.shape[0]
+        for timed, part in rounds:
+            while 2 * start < n_samples:
+                for shared in choice.timing_order():
+                    order = sample_idx[start : start + part]
+                    begin = time.perf_counter()
+                    loss = self._train(order, optimizer, seed, choice.way(shared), loss)
+                    if timed:
+                        seconds[shared] += time.perf_counter() - begin
+                        batches[shared] += batches_in(order.shape[0], batch)
+                    seed, start = -1, start + order.shape[0]
+                if not timed or min(seconds.values()) >= TIMED_SECONDS:
+                    break
+        choice.record_timing({way: seconds[way] / max(batches[way], 1) for way in seconds})
+        if start < n_samples:
+            rest = choice.way(choice.shared)
             loss = self._train(sample_idx[start:], optimizer, seed, rest, loss)
         return loss
 
@@ -139,22 +152,22 @@ class FullBatchObjective:
         self.rows = np.arange(n_samples, dtype=np.int64)
         # rows 0..n-1 are consecutive: X is read in place, nothing gathered
         self.work = make_work(net, n_samples, dtype, gather=False)
-        self.threads = current_choice()  # how the products run (numba_mlp._threads)
+        self.choice = current_choice()  # how the products run (numba_mlp._threads)
 
     def __call__(self, packed):
         """``(loss, gradient)`` at ``packed``, the gradient in float64 for scipy."""
         params = checked_params(packed, self.net, self.dtype)
         grads = np.empty_like(params)
-        threads = self.threads
-        with threads.sharing() as can_share:
-            shared = can_share and threads.whole_step_way()
-            work = self.work._replace(blocks=threads.way(shared))
+        choice = self.choice
+        with choice.sharing() as can_share:
+            shared = can_share and choice.whole_step_way()
+            work = self.work._replace(blocks=choice.way(shared))
             start = time.perf_counter()
             loss = loss_and_gradient(
                 self.data, self.net, self.problem, self.rows, params, grads, work
             )
-            if can_share:
-                threads.record_step(shared, time.perf_counter() - start)
+            if can_share or not choice.wants_threads:  # a step of the way in use
+                choice.record_step(shared, time.perf_counter() - start)
         return loss, grads.astype(np.float64)
 
 

@@ -41,15 +41,18 @@ def test_blocks_shared_or_in_turn_give_the_same_bits(shape, left_transposed, dty
     )
     left, right = left.astype(dtype), RNG.standard_normal((inner, n_cols)).astype(dtype)
     results = {}
-    with threadpool_limits(limits=1, user_api="blas"):
-        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
-            numba.set_num_threads(threads)
-            for rows in (2, 3):
-                for shared in (False, True):
-                    out = np.full((n_rows, n_cols), np.nan, dtype=dtype)
-                    matrix_product(left, right, out, Blocks(rows, shared))
-                    results[threads, rows, shared] = out
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    previous = numba.get_num_threads()
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+                numba.set_num_threads(threads)
+                for rows in (2, 3):
+                    for shared in (False, True):
+                        out = np.full((n_rows, n_cols), np.nan, dtype=dtype)
+                        matrix_product(left, right, out, Blocks(rows, shared))
+                        results[threads, rows, shared] = out
+    finally:
+        numba.set_num_threads(previous)
     for (_, rows, _), out in results.items():
         np.testing.assert_array_equal(out, results[1, rows, False])
     expected = left.astype(np.float64) @ right.astype(np.float64)
@@ -82,7 +85,9 @@ def test_an_epoch_gives_the_same_bits_in_blocks_shared_or_in_turn():
     order = RNG.permutation(n_samples).astype(np.int64)
     results = []
     with threadpool_limits(limits=1, user_api="blas"):
-        for blocks in (Blocks(1, False), Blocks(2, False), Blocks(2, True), Blocks(3, True)):
+        ways = (Blocks(1, False), Blocks(2, False), Blocks(2, True), Blocks(3, False),
+                Blocks(3, True))  # fmt: skip
+        for blocks in ways:
             params = start.copy()
             optimizer = kernels.Optimizer(kernels.codes.SGD, np.zeros(n_params), np.empty(0),
                                           np.zeros(1, np.int64), 0.01, 0.9, True, 0.9, 0.999,
@@ -91,18 +96,20 @@ def test_an_epoch_gives_the_same_bits_in_blocks_shared_or_in_turn():
             loss = kernels.train_epoch(data, net, problem, order, batch, params,
                                        np.empty(n_params), work, optimizer, 0)  # fmt: skip
             results.append((blocks, loss, params))
-    _, first_loss, first_params = results[1]  # in blocks, in turn
-    for blocks, loss, params in results[2:]:
-        assert loss == first_loss, blocks
-        np.testing.assert_array_equal(params, first_params)
+    # the same blocks, shared or in turn: the same bits
+    for in_turn, shared in ((results[1], results[2]), (results[3], results[4])):
+        assert in_turn[0].rows == shared[0].rows and shared[0].shared
+        assert shared[1] == in_turn[1]
+        np.testing.assert_array_equal(shared[2], in_turn[2])
+    first_params = results[1][2]
     # whole products round as OpenBLAS pleases; to rounding they agree
     np.testing.assert_allclose(results[0][2], first_params, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_an_epoch_run_in_two_parts_is_the_same_epoch(dropout):
-    # the driver times the two ways on the two halves of an epoch: a later
-    # part goes on with the losses summed so far and the dropout masks' stream
+    # the driver times the two ways on parts of an epoch: a later part goes
+    # on with the losses summed so far and the dropout masks' stream
     layer_units = [20, 30, 2]
     n_samples, batch = 1000, 200
     X = RNG.standard_normal((n_samples, layer_units[0]))

@@ -92,7 +92,17 @@ def test_the_policy_can_be_turned_off(seen, monkeypatch):
     monkeypatch.setenv("NUMBA_MLP_BLAS_THREADS", "unchanged")
     before = _blas_threads()
     _fit(64, (100,))
+    _fit(784, (512,), n_samples=250)
     assert all(threads == before for threads in seen)
+    assert all(blocks == WHOLE for blocks in seen.blocks)
+
+
+def test_a_value_of_the_override_it_does_not_know_is_refused(monkeypatch):
+    monkeypatch.setenv("NUMBA_MLP_BLAS_THREADS", "one")
+    model = MLPClassifier(max_iter=1)
+    with pytest.raises(ValueError, match="NUMBA_MLP_BLAS_THREADS='one'.*'unchanged'"):
+        model.fit(np.ones((4, 2)), [0, 1, 0, 1])
+    assert not hasattr(model, "coefs_")
 
 
 def test_a_users_limit_is_kept_and_never_raised(seen):
@@ -176,7 +186,8 @@ def test_shared_or_in_turn_the_fit_is_the_same_to_the_bit(name, monkeypatch):
 @needs_two_numba_threads
 @pytest.mark.parametrize("slow_way", ["shared", "in turn"])
 def test_the_faster_way_is_chosen(slow_way, monkeypatch):
-    # each batch's products made slower by 5 ms one way: that way is never kept
+    # each batch made slower by 20 ms one way (a batch takes a few ms): that
+    # way is never kept
     products = _training.train_epoch
     signature = inspect.signature(products.py_func)
 
@@ -184,7 +195,7 @@ def test_the_faster_way_is_chosen(slow_way, monkeypatch):
         arguments = signature.bind(*args).arguments
         if arguments["work"].blocks.shared == (slow_way == "shared"):
             batches = -(-arguments["order"].shape[0] // arguments["batch_size"])
-            time.sleep(0.005 * batches)
+            time.sleep(0.02 * batches)
         return products(*args)
 
     monkeypatch.setattr(_training, "train_epoch", slowed)
@@ -211,15 +222,13 @@ def test_the_ways_are_timed_at_first_then_less_often_and_again_when_a_step_slows
     choice.record_step(True, 1.0)
     assert choice.timing_due  # FIRST_INTERVAL steps later
     choice.record_timing({True: 1.0, False: 1.2})  # the same way again: twice as long
-    for _ in range(2 * _threads.FIRST_INTERVAL - 4):
-        choice.record_step(True, 1.0)
-    assert not choice.timing_due
-    choice.record_step(True, 1.0 * _threads.SLOWER_STEP * 1.01)  # a passing moment
-    assert not choice.timing_due
+    assert choice._steps_to_timing == 2 * _threads.FIRST_INTERVAL
+    slower = 1.0 * _threads.SLOWER_STEP * 1.01
+    choice.record_step(True, slower)  # a passing moment
     choice.record_step(True, 1.0)
-    choice.record_step(True, 1.0 * _threads.SLOWER_STEP * 1.01)
-    assert not choice.timing_due
-    choice.record_step(True, 1.0 * _threads.SLOWER_STEP * 1.01)  # the load has changed
+    choice.record_step(True, slower)
+    assert not choice.timing_due and choice._steps_to_timing > 1
+    choice.record_step(True, slower)  # two in a row: the load has changed
     assert choice.timing_due
     # steps that cannot be split are timed one each way, in turn
     first = choice.whole_step_way()
@@ -232,7 +241,8 @@ def test_the_ways_are_timed_at_first_then_less_often_and_again_when_a_step_slows
 
 @needs_two_threads
 @needs_two_numba_threads
-def test_partial_fit_goes_on_with_the_timings_of_earlier_calls(seen):
+def test_partial_fit_goes_on_with_the_timings_of_earlier_calls(seen, monkeypatch):
+    monkeypatch.setattr(_threads, "SLOWER_STEP", float("inf"))  # whatever the load does
     rng = np.random.RandomState(0)
     X = rng.randn(1000, 784)
     y = (X[:, 0] > 0).astype(int)
@@ -245,6 +255,10 @@ def test_partial_fit_goes_on_with_the_timings_of_earlier_calls(seen):
     assert len(seen) == timed + 2  # one call each: no new timing yet
     # a copy or a pickle times afresh: the timings belong to this machine, now
     assert "_thread_choice" not in pickle.loads(pickle.dumps(model)).__dict__
+    # and so does a new fit
+    before = len(seen)
+    model.fit(X, y)
+    assert len(seen) > before + model.n_iter_
 
 
 def test_timings_cost_little_when_the_ways_differ_much():
@@ -287,3 +301,49 @@ def test_a_forked_child_fits_after_the_parent_shared_its_blocks(monkeypatch):
     assert not alive, "the forked child hung"
     assert child.exitcode == 0
     assert queue.get(timeout=10) == _digest(parent)
+
+
+EPOCH_CASES = {
+    "adam, last batch partial": dict(n_samples=1050),
+    "dropout": dict(n_samples=1000, dropout=0.3),
+    "early stopping": dict(n_samples=1000, early_stopping=True, validation_fraction=0.2),
+    "sgd, float32": dict(n_samples=1000, solver="sgd", float32=True),
+}
+
+
+@needs_two_threads
+@needs_two_numba_threads
+@pytest.mark.parametrize("case", EPOCH_CASES)
+def test_epochs_timed_in_parts_are_the_epochs_run_whole(case, seen):
+    params = dict(EPOCH_CASES[case])
+    n_samples, float32 = params.pop("n_samples"), params.pop("float32", False)
+    rng = np.random.RandomState(1)
+    X = rng.randn(n_samples, 784).astype(np.float32 if float32 else np.float64)
+    y = (X[:, 0] > 0).astype(int)
+
+    def fit():
+        model = MLPClassifier(hidden_layer_sizes=(512,), max_iter=6, random_state=0, **params)
+        return model.fit(X, y)
+
+    timed = fit()
+    assert len(seen) > timed.n_iter_  # some epochs ran in parts
+    with _threads._sharing:  # another fit is sharing: every epoch in one call, in turn
+        del seen[:]
+        whole = fit()
+        assert len(seen) == whole.n_iter_
+    assert whole.loss_curve_ == timed.loss_curve_
+    for a, b in zip(whole.coefs_ + whole.intercepts_, timed.coefs_ + timed.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_two_numba_threads
+def test_sharing_gives_the_lock_and_the_threads_back_when_a_step_fails():
+    choice = _threads.ThreadChoice(Blocks(2, False), most=2)
+    previous = numba.get_num_threads()
+    with pytest.raises(RuntimeError):
+        with choice.sharing() as can_share:
+            assert can_share and numba.get_num_threads() == 2
+            raise RuntimeError("a kernel failed")
+    assert numba.get_num_threads() == previous
+    assert _threads._sharing.acquire(blocking=False)
+    _threads._sharing.release()
