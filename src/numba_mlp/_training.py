@@ -30,7 +30,7 @@ from ._threads import current_choice
 
 #: A timing of the two ways runs each for at least this long (or half an
 #: epoch): long enough for the load of the machine to show (``_timed_epoch``).
-TIMED_SECONDS = 0.02
+TIMED_SECONDS = 0.05
 
 NON_FINITE_MESSAGE = (
     "Solver produced non-finite parameter weights. The input data may contain "
@@ -114,8 +114,8 @@ class EpochRunner:
         fit's first timing starts with a batch each way, untimed: it loads
         the kernels and starts the threads."""
         choice, batch = self.choice, self.batch_size
-        # (timed, samples a part): parts of an eighth of the epoch, taking turns
-        rounds = [(True, max(1, n_batches // 8) * batch)]
+        # (timed, samples a part): parts of a sixteenth of the epoch, taking turns
+        rounds = [(True, max(1, n_batches // 16) * batch)]
         if choice.timings == 0 and n_batches >= 4:
             rounds.insert(0, (False, batch))
         seconds, batches = {True: 0.0, False: 0.0}, {True: 0, False: 0}
