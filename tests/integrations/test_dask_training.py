@@ -385,6 +385,9 @@ def test_refused_calls_say_what_to_do(client):
 def test_what_the_cluster_does_not_do_yet_is_refused_before_anything_runs(client, params):
     X, labels, _, _ = cluster_data()
     model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0, **params)
+    # the data is made on the workers in the background: let it be made first,
+    # as the task stream records every task that finishes while it is open
+    distributed.wait([X, labels])
     with get_task_stream(client) as tasks:
         with pytest.raises(ValueError, match="cannot be used yet when training on a Dask"):
             model.fit(X, labels)
