@@ -70,19 +70,27 @@ def test_small_products_are_never_split():
     np.testing.assert_allclose(out, left @ right, rtol=1e-13)
 
 
-def test_an_epoch_gives_the_same_bits_in_blocks_shared_or_in_turn():
-    # a whole epoch (forward, deltas, gradients) through the public kernel
-    layer_units = [300, 256, 128, 3]
-    n_samples, batch = 600, 200
+def classification_epoch(layer_units, n_samples, scale, dropout=0.0):
+    """Dense data, a relu/softmax net, log-loss problem, starting weights and a
+    shuffled order for one epoch of ``train_epoch``."""
     X = RNG.standard_normal((n_samples, layer_units[0]))
-    targets = np.eye(3)[RNG.integers(0, 3, n_samples)]
-    net = make_net(layer_units, "relu", "softmax")
+    targets = np.eye(layer_units[-1])[RNG.integers(0, layer_units[-1], n_samples)]
+    net = make_net(layer_units, "relu", "softmax", dropout_rates=[dropout] if dropout else ())
     data = kernels.Data(X, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), False)
     problem = kernels.Problem(targets, np.ones(n_samples), kernels.codes.LOG_LOSS, 1e-4,
                               1e-12, 1.0, 0.5)  # fmt: skip
     n_params = sum(a * b + b for a, b in zip(layer_units[:-1], layer_units[1:]))
-    start = RNG.standard_normal(n_params) * 0.05
+    start = RNG.standard_normal(n_params) * scale
     order = RNG.permutation(n_samples).astype(np.int64)
+    return data, net, problem, start, order
+
+
+def test_an_epoch_gives_the_same_bits_in_blocks_shared_or_in_turn():
+    # a whole epoch (forward, deltas, gradients) through the public kernel
+    layer_units = [300, 256, 128, 3]
+    batch = 200
+    data, net, problem, start, order = classification_epoch(layer_units, 600, 0.05)
+    n_params = start.shape[0]
     results = []
     with threadpool_limits(limits=1, user_api="blas"):
         ways = (Blocks(1, False), Blocks(2, False), Blocks(2, True), Blocks(3, False),
@@ -111,16 +119,9 @@ def test_an_epoch_run_in_two_parts_is_the_same_epoch(dropout):
     # the driver times the two ways on parts of an epoch: a later part goes
     # on with the losses summed so far and the dropout masks' stream
     layer_units = [20, 30, 2]
-    n_samples, batch = 1000, 200
-    X = RNG.standard_normal((n_samples, layer_units[0]))
-    targets = np.eye(2)[RNG.integers(0, 2, n_samples)]
-    net = make_net(layer_units, "relu", "softmax", dropout_rates=[dropout] if dropout else ())
-    data = kernels.Data(X, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), False)
-    problem = kernels.Problem(targets, np.ones(n_samples), kernels.codes.LOG_LOSS, 1e-4,
-                              1e-12, 1.0, 0.5)  # fmt: skip
-    n_params = sum(a * b + b for a, b in zip(layer_units[:-1], layer_units[1:]))
-    start = RNG.standard_normal(n_params) * 0.1
-    order = RNG.permutation(n_samples).astype(np.int64)
+    batch = 200
+    data, net, problem, start, order = classification_epoch(layer_units, 1000, 0.1, dropout)
+    n_params = start.shape[0]
 
     def run(parts):
         params = start.copy()
