@@ -34,6 +34,7 @@ import functools
 import math
 import os
 import threading
+import time
 from contextlib import contextmanager
 
 import numba
@@ -136,19 +137,15 @@ def blas_threads_for(layer_units, batch_rows, earlier=None):
             "set it to 'unchanged' (BLAS as configured) or 'auto' (the default), or unset it."
         )
     if policy == "unchanged" or product < SMALL_PRODUCT:
-        choice = ThreadChoice(WHOLE)
+        choice = ThreadChoice(1)
         with _choosing(choice):
             yield choice
         return
     with _one_blas_thread() as allowed:
         # (Numba's threads are only started for a fit that may use them)
         most = min(allowed, numba.get_num_threads()) if product >= SPLIT_PRODUCT else 1
-        choice = ThreadChoice(Blocks(most, False), most) if most > 1 else ThreadChoice(WHOLE)
-        if isinstance(earlier, ThreadChoice) and (earlier.blocks, earlier.most) == (
-            choice.blocks,
-            choice.most,
-        ):
-            choice = earlier
+        fits = isinstance(earlier, ThreadChoice) and earlier.rows == most
+        choice = earlier if fits else ThreadChoice(most)
         with _choosing(choice):
             yield choice
 
@@ -166,14 +163,15 @@ def _choosing(choice):
 def current_choice():
     """The ``ThreadChoice`` of the fit running in this thread (whole products
     outside a fit)."""
-    return getattr(_local, "choice", None) or ThreadChoice(WHOLE)
+    return getattr(_local, "choice", None) or ThreadChoice(1)
 
 
 class ThreadChoice:
     """How one fit computes its products, step (epoch, L-BFGS evaluation) by step.
 
-    With row blocks, the fit shares them out over ``most`` threads or
-    computes them in turn on this thread, whichever was faster per batch
+    With ``rows`` row blocks (one per thread allowed; 1: whole products),
+    the fit shares them out over as many threads or computes them in turn
+    on this thread, whichever was faster per batch
     when last timed; the results are the same either way. The timing is the
     fit's own work: an epoch is run in parts of whole batches, the two ways
     taking turns (the parts add up to the epoch bit for bit), and steps that
@@ -182,9 +180,8 @@ class ThreadChoice:
     faster, and at the next step when steps slow down (``SLOWER_STEP``).
     """
 
-    def __init__(self, blocks, most=1):
-        self.blocks = blocks
-        self.most = most
+    def __init__(self, rows):
+        self.rows = rows
         self.shared = False
         self.timings = 0
         self._interval = FIRST_INTERVAL
@@ -195,19 +192,19 @@ class ThreadChoice:
 
     def way(self, shared):
         """The ``Blocks`` of one way: shared out (True) or in turn (False)."""
-        return Blocks(self.blocks.rows, shared)
+        return Blocks(self.rows, shared) if self.rows > 1 else WHOLE
 
     @property
     def wants_threads(self):
         """True if the next step may share its blocks out (or time doing so)."""
-        can = self.blocks.rows > 1 and self.most > 1 and not _forked[0]
+        can = self.rows > 1 and not _forked[0]
         return can and (self.shared or self.timing_due)
 
     @contextmanager
     def sharing(self):
         """Yields whether this fit may share its blocks during the block: it
         wants to, no other fit in the process is sharing or timing (the others
-        compute in turn meanwhile), and Numba's threads are set to ``most``."""
+        compute in turn meanwhile), and Numba's threads are set to ``rows``."""
         if not self.wants_threads:
             yield False
             return
@@ -216,7 +213,7 @@ class ThreadChoice:
             return
         try:
             previous = numba.get_num_threads()
-            numba.set_num_threads(self.most)
+            numba.set_num_threads(self.rows)
             try:
                 yield True
             finally:
@@ -232,6 +229,16 @@ class ThreadChoice:
         """The two ways in the order a timing runs them (alternating, so that
         neither always meets the start-up costs of a fit)."""
         return (True, False) if self.timings % 2 == 0 else (False, True)
+
+    def whole_step(self, can_share, run, n_batches=1):
+        """``run(blocks)`` for a step run wholly one way, within ``sharing()``
+        (which said ``can_share``), timed; returns what ``run`` returns."""
+        shared = can_share and self.whole_step_way()
+        start = time.perf_counter()
+        result = run(self.way(shared))
+        if can_share or not self.wants_threads:  # a step of the way in use
+            self.record_step(shared, (time.perf_counter() - start) / n_batches)
+        return result
 
     def whole_step_way(self):
         """The way of the next step that cannot be split."""

@@ -16,6 +16,7 @@ they call what is here:
   loops need around the kernels.
 """
 
+import functools
 import signal
 import threading
 import time
@@ -84,12 +85,8 @@ class EpochRunner:
         with choice.sharing() as can_share:
             if can_share and choice.timing_due and n_batches >= 2:
                 return self._timed_epoch(sample_idx, optimizer, dropout_seed, n_batches)
-            shared = can_share and choice.whole_step_way()
-            start = time.perf_counter()
-            loss = self._train(sample_idx, optimizer, dropout_seed, choice.way(shared))
-            if can_share or not choice.wants_threads:  # a step of the way in use
-                choice.record_step(shared, (time.perf_counter() - start) / n_batches)
-            return loss
+            run = functools.partial(self._train, sample_idx, optimizer, dropout_seed)
+            return choice.whole_step(can_share, run, n_batches)
 
     def _train(self, order, optimizer, seed, blocks, loss_so_far=0.0):
         """``train_epoch`` over the samples ``order``, its products in ``blocks``."""
@@ -158,16 +155,15 @@ class FullBatchObjective:
         """``(loss, gradient)`` at ``packed``, the gradient in float64 for scipy."""
         params = checked_params(packed, self.net, self.dtype)
         grads = np.empty_like(params)
-        choice = self.choice
-        with choice.sharing() as can_share:
-            shared = can_share and choice.whole_step_way()
-            work = self.work._replace(blocks=choice.way(shared))
-            start = time.perf_counter()
-            loss = loss_and_gradient(
+
+        def run(blocks):
+            work = self.work._replace(blocks=blocks)
+            return loss_and_gradient(
                 self.data, self.net, self.problem, self.rows, params, grads, work
             )
-            if can_share or not choice.wants_threads:  # a step of the way in use
-                choice.record_step(shared, time.perf_counter() - start)
+
+        with self.choice.sharing() as can_share:
+            loss = self.choice.whole_step(can_share, run)
         return loss, grads.astype(np.float64)
 
 

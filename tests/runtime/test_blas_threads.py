@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from numba_mlp import MLPClassifier, MLPRegressor, _threads, _training
-from numba_mlp.kernels.bundles import WHOLE, Blocks
+from numba_mlp.kernels.bundles import WHOLE
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -212,7 +212,7 @@ def test_the_faster_way_is_chosen(slow_way, monkeypatch):
 
 
 def test_the_ways_are_timed_at_first_then_less_often_and_again_when_a_step_slows():
-    choice = _threads.ThreadChoice(Blocks(2, False), most=2)
+    choice = _threads.ThreadChoice(2)
     assert choice.timing_due  # at the first step
     choice.record_timing({True: 1.0, False: 1.2})  # sharing faster, beyond the margin
     assert choice.shared and not choice.timing_due
@@ -264,7 +264,7 @@ def test_partial_fit_goes_on_with_the_timings_of_earlier_calls(seen, monkeypatch
 def test_timings_cost_little_when_the_ways_differ_much():
     # a timing runs half a step the slower way: when that way is 5x slower,
     # timings are spaced so that they cost at most TIMING_COST of the fit
-    choice = _threads.ThreadChoice(Blocks(2, False), most=2)
+    choice = _threads.ThreadChoice(2)
     choice.record_timing({True: 5.0, False: 1.0})
     steps = 0
     while not choice.timing_due:
@@ -338,7 +338,7 @@ def test_epochs_timed_in_parts_are_the_epochs_run_whole(case, seen):
 
 @needs_two_numba_threads
 def test_sharing_gives_the_lock_and_the_threads_back_when_a_step_fails():
-    choice = _threads.ThreadChoice(Blocks(2, False), most=2)
+    choice = _threads.ThreadChoice(2)
     previous = numba.get_num_threads()
     with pytest.raises(RuntimeError):
         with choice.sharing() as can_share:
