@@ -55,28 +55,40 @@ def _classifiers():
     return {"numba_mlp": NumbaMLP, "sklearn": SklearnMLP}
 
 
-def time_fit(case, library, repeats, extra_epochs, X, y):
-    """(seconds per epoch, peak traced MB) of ``library``'s fit on X, y.
+def time_fits(case, repeats, runs):
+    """``{library: (seconds per epoch, peak traced MB)}`` of each library's fit.
 
+    ``runs`` maps a library to the ``(X, y, extra_epochs)`` it is timed on.
     An epoch's time is the difference between fits of ``1 + extra_epochs``
     epochs and of one epoch, divided by ``extra_epochs``: what a fit costs
     whatever the number of epochs (validation, label encoding, set-up) is
-    left out, for both libraries alike.
+    left out, for both libraries alike. All the fits, both libraries and
+    both lengths, are interleaved round by round, so that a busy moment of
+    the machine falls on all of them alike.
     """
-    estimator_class = _classifiers()[library]
+    classes = _classifiers()
 
-    def fit(epochs):
-        return estimator_class(**fit_parameters(case, epochs)).fit(X, y)
+    def fit(library, epochs):
+        X, y, _ = runs[library]
+        return classes[library](**fit_parameters(case, epochs)).fit(X, y)
 
-    one = median_time(lambda: fit(1), repeats)
-    more = median_time(lambda: fit(1 + extra_epochs), repeats)
-    tracemalloc.start()
-    fit(1)
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    if more <= one:  # the machine was too noisy to tell an epoch apart
-        return float("nan"), peak
-    return (more - one) / extra_epochs, peak
+    fits = {
+        (library, epochs): functools.partial(fit, library, epochs)
+        for library, (_, _, extra_epochs) in runs.items()
+        for epochs in (1, 1 + extra_epochs)
+    }
+    seconds = interleaved_medians(fits, repeats)
+    results = {}
+    for library, (_, _, extra_epochs) in runs.items():
+        tracemalloc.start()
+        fit(library, 1)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        one, more = seconds[library, 1], seconds[library, 1 + extra_epochs]
+        # more <= one: the machine was too noisy to tell an epoch apart
+        epoch = (more - one) / extra_epochs if more > one else float("nan")
+        results[library] = (epoch, peak)
+    return results
 
 
 def time_predicts(case, repeats):
@@ -287,13 +299,14 @@ def fit_rows(cases, repeats, quick, gemm_rates, bounds, extra):
         X, y = make_data(n_samples, case.n_features, case.dtype)
         work = n_samples * case.n_features
         epochs = 1 if work > 10**6 else (3 if work > 10**5 else 10)
-        ours, our_peak = time_fit(case, "numba_mlp", repeats, epochs, X, y)
+        runs = {"numba_mlp": (X, y, epochs), "sklearn": (X, y, epochs)}
         if case.batch_size == 1:  # scikit-learn's online loop: time a subset
-            X_sk, y_sk = X[:SKLEARN_ONLINE_SAMPLES], y[:SKLEARN_ONLINE_SAMPLES]
-            theirs, their_peak = time_fit(case, "sklearn", 1, 1, X_sk, y_sk)
-            theirs *= n_samples / SKLEARN_ONLINE_SAMPLES
-        else:
-            theirs, their_peak = time_fit(case, "sklearn", repeats, epochs, X, y)
+            subset = SKLEARN_ONLINE_SAMPLES
+            runs["sklearn"] = (X[:subset], y[:subset], 1)
+        times = time_fits(case, repeats, runs)
+        (ours, our_peak), (theirs, their_peak) = times["numba_mlp"], times["sklearn"]
+        if case.batch_size == 1:
+            theirs *= n_samples / subset
         if case.dtype is np.float32:
             baseline = float64_epoch.get((case.n_samples, case.n_features, case.hidden))
             ratio = _format_number(baseline / ours, "{:.2f}x vs f64") if baseline else "-"
@@ -432,7 +445,8 @@ def run_bench(quick=False, load=True, out=None):
     )
     say(
         "fit: time per epoch = (fit of 1 + k epochs - fit of 1 epoch) / k, medians of "
-        f"{repeats} fit{'s' if repeats > 1 else ''}; both libraries on the same data; "
+        f"{repeats} fit{'s' if repeats > 1 else ''}, the two libraries' fits taking turns; "
+        "both libraries on the same data; "
         "% peak = GFLOP/s / numpy's GEMM rate above; % GEMM bound = numpy's time for the "
         "epoch's products at their own shapes / the epoch's time"
     )

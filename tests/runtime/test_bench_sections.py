@@ -167,7 +167,7 @@ class FakeBench:
         monkeypatch.setattr(_bench, "GRID_SEARCH_CASE", GRID_CASE)
         monkeypatch.setattr(_bench, "gemm_rate", lambda dtype: 10.0)
         monkeypatch.setattr(_bench, "busy_core", self.busy_core)
-        monkeypatch.setattr(_bench, "time_fit", self.time_fit)
+        monkeypatch.setattr(_bench, "time_fits", self.time_fits)
         monkeypatch.setattr(_bench, "products_time", self.products_time)
         monkeypatch.setattr(_bench, "time_predicts", self.time_predicts)
         monkeypatch.setattr(_bench, "time_grid_searches", self.time_grid_searches)
@@ -181,9 +181,9 @@ class FakeBench:
     def core_is_busy(self):
         return any(process.poll() is None for process in self.busy)
 
-    def time_fit(self, case, library, repeats, extra_epochs, X, y):
-        self.loaded_calls.append(self.core_is_busy())
-        return (1e-4, 1.0) if library == "numba_mlp" else (4e-4, 2.0)
+    def time_fits(self, case, repeats, runs):
+        self.loaded_calls += [self.core_is_busy()] * 2  # both libraries
+        return {"numba_mlp": (1e-4, 1.0), "sklearn": (4e-4, 2.0)}
 
     def products_time(self, shapes, dtype, repeats):
         self.products_calls.append(self.core_is_busy())
@@ -271,12 +271,12 @@ def test_no_load_leaves_out_the_loaded_table(monkeypatch, capsys):
 def test_the_busy_process_is_gone_when_a_timer_raises_under_load(monkeypatch):
     fake = FakeBench(monkeypatch)
 
-    def failing_time_fit(*args):
+    def failing_time_fits(*args):
         if fake.core_is_busy():
             raise KeyboardInterrupt
-        return 1e-4, 1.0
+        return {"numba_mlp": (1e-4, 1.0), "sklearn": (4e-4, 2.0)}
 
-    monkeypatch.setattr(_bench, "time_fit", failing_time_fit)
+    monkeypatch.setattr(_bench, "time_fits", failing_time_fits)
     with pytest.raises(KeyboardInterrupt):
         _bench.run_bench(quick=True, out=io.StringIO())
     assert len(fake.busy) == 1
@@ -286,7 +286,8 @@ def test_the_busy_process_is_gone_when_a_timer_raises_under_load(monkeypatch):
 
 def test_noisy_times_print_a_dash_not_nan(monkeypatch):
     FakeBench(monkeypatch)
-    monkeypatch.setattr(_bench, "time_fit", lambda *args: (float("nan"), 1.0))
+    noisy = (float("nan"), 1.0)
+    monkeypatch.setattr(_bench, "time_fits", lambda *args: {"numba_mlp": noisy, "sklearn": noisy})
     out = io.StringIO()
     _bench.run_bench(quick=True, load=False, out=out)
     row = next(line for line in out.getvalue().splitlines() if line.startswith("fit "))
