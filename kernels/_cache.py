@@ -13,16 +13,21 @@ change to any kernel module therefore makes every kernel's entry stale, and
 the next process compiles again and overwrites it; a tree that has not
 changed loads every kernel from the cache as before.
 
+Every kernel loaded from the cache starts Numba's parallel threads first
+(``_KernelCacheImpl.rebuild``: Numba records that need only for kernels
+compiled in the same process as their parallel callees).
+
 Everything else is Numba's: the entry lives where Numba would put it
 (``NUMBA_CACHE_DIR`` when set, else ``__pycache__`` beside the source when
 writable, else the user-wide cache directory), and the files are written as
-Numba writes them (safe for several processes compiling at once). The hash
+Numba writes them (each through a temporary file, then renamed). The hash
 is computed once, when this module is imported: a few reads of small files.
 """
 
 import hashlib
 from pathlib import Path
 
+import numba
 from numba.core.caching import CompileResultCacheImpl, FunctionCache
 from numba.core.dispatcher import Dispatcher
 
@@ -61,6 +66,21 @@ class _KernelCacheImpl(CompileResultCacheImpl):
     def __init__(self, py_func):
         super().__init__(py_func)  # Numba picks the locator, as for cache=True
         self._locator = _PackageStampedLocator(self._locator)
+
+    def rebuild(self, target_context, payload):
+        """A kernel loaded from the cache, Numba's parallel threads started first.
+
+        Machine code that reaches a ``prange`` loop (the row-block products)
+        calls Numba's thread pool through pointers set when the pool starts.
+        Numba's cache entry says to start it only if the parallel kernel was
+        compiled in the same process: a kernel compiled where its parallel
+        callee had been loaded from the cache is saved without it, and crashes
+        on a null pointer when a later process loads it and nothing has
+        started the pool. Starting the pool here (once per process, as
+        Numba's own entries do) covers every entry.
+        """
+        numba.get_num_threads()  # starts the pool if it has not started
+        return super().rebuild(target_context, payload)
 
 
 class KernelCache(FunctionCache):

@@ -10,6 +10,9 @@ Each test runs fresh interpreters (Numba's cache is per process):
 - two processes compiling every kernel of three fits at once into one fresh
   NUMBA_CACHE_DIR both succeed, with the same weights, and leave a cache a
   third process loads;
+- a kernel compiled in a process that loaded its parallel callee from the
+  cache loads and runs in the next process (Numba's entry alone would not
+  start the thread pool it needs: a crash);
 - read-only input (memory-mapped data) reuses the kernels compiled for
   writable input;
 - the cache cannot go stale: in a copy of the source tree, changing a callee
@@ -260,6 +263,49 @@ def test_two_processes_compile_into_one_fresh_cache_at_once(tmp_path):
     report = _report(third)
     assert report["misses"] == 0 and report["hits"] > 0
     assert report["weights"] == reports[0]["weights"]
+
+
+CALLER_SCRIPT = r"""
+import sys
+import numpy as np
+from numba_mlp.kernels.bundles import Blocks
+from numba_mlp.kernels.forward import compute_layer
+from numba_mlp.kernels.products import weighted_sums
+X, W = np.arange(12.0).reshape(3, 4), np.ones((4, 5))
+out, kept = np.empty((3, 5)), np.empty((3, 5))
+if sys.argv[1] == "callee":
+    weighted_sums(X, W, out, Blocks(1, False))
+else:  # compute_layer calls weighted_sums, whose machine code reaches a prange loop
+    compute_layer(X, W, np.zeros(5), 0, out, kept, Blocks(1, False))
+print(out.sum())
+"""
+# what CALLER_SCRIPT prints, by NumPy: every one of the 5 columns is a row sum
+# of X (all-one weights; the identity activation, code 0, keeps them)
+X_SUM_TIMES_FIVE = 5 * float(np.arange(12.0).sum())
+
+
+@pytest.mark.slow
+def test_a_kernel_compiled_over_a_cached_parallel_callee_loads_in_a_new_process(tmp_path):
+    # the order a user meets: one process caches the products (a minibatch
+    # fit), a later one compiles a new caller of them (the first online fit),
+    # a third loads that caller. Numba's entry for the caller then omits
+    # starting the thread pool, and the third process crashed on a null
+    # pointer (signal 11) before kernels/_cache.py started the pool itself.
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    sums = []
+    for role in ("callee", "caller", "caller"):
+        run = subprocess.run(
+            [sys.executable, "-c", CALLER_SCRIPT, role],
+            env=env,
+            cwd=str(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert run.returncode == 0, (role, run.returncode, run.stderr[-2000:])
+        sums.append(float(run.stdout.strip().splitlines()[-1]))
+    assert sums == [X_SUM_TIMES_FIVE] * 3
 
 
 # ---------------------------------------------------------------------------
