@@ -122,13 +122,18 @@ def compute_gradient(inputs, deltas, weight_grads, bias_grads, blocks):
 
 
 @kernel(fastmath=False)
-def finished_gradient(gradient_sum, alpha, weight, total_weight):
-    """One weight's gradient: (its sum over the batch + alpha x weight) / total weight.
+def penalised_sum(gradient_sum, alpha, weight):
+    """A weight's gradient sum plus its L2 term, alpha x weight (biases take
+    alpha = 0: they are not penalised), with IEEE arithmetic (no fused
+    multiply-add), as scikit-learn computes it."""
+    return gradient_sum + alpha * weight
 
-    Biases take alpha = 0 (they are not penalised). Written as scikit-learn
-    computes it, with IEEE arithmetic (no fused multiply-add).
-    """
-    return (gradient_sum + alpha * weight) / total_weight
+
+@kernel(fastmath=False)
+def finished_gradient(gradient_sum, alpha, weight, total_weight):
+    """One weight's gradient: (its sum over the batch + alpha x weight) / total
+    weight, as scikit-learn computes it (IEEE arithmetic)."""
+    return penalised_sum(gradient_sum, alpha, weight) / total_weight
 
 
 @kernel

@@ -14,7 +14,12 @@ worked out once per epoch.
 """
 
 from ._jit import kernel
-from .backward import compute_hidden_deltas, compute_output_deltas, finished_gradient
+from .backward import (
+    compute_hidden_deltas,
+    compute_output_deltas,
+    finished_gradient,
+    penalised_sum,
+)
 from .checks import check_optimizer, check_training
 from .codes import SGD
 from .forward import compute_layer
@@ -22,6 +27,16 @@ from .layout import biases_of, biases_start, nodes_of, weights_of, weights_start
 from .losses import regularised_loss
 from .network import hidden_net_inputs, squared_weights, weighted_loss_sum
 from .optimizers import adam_update, begin_step, sgd_update
+
+
+@kernel(fastmath=False)
+def example_gradient(gradient_sum, alpha, weight, sample_weight):
+    """``backward.finished_gradient`` for one example: the division by its
+    sample weight is left out when the weight is 1 (x / 1 is x), and with it
+    the most costly operation of an unweighted example's step."""
+    if sample_weight == 1.0:
+        return penalised_sum(gradient_sum, alpha, weight)
+    return finished_gradient(gradient_sum, alpha, weight, sample_weight)
 
 
 @kernel(fastmath=False)
@@ -40,7 +55,7 @@ def sgd_change_layer(params, velocities, layer_at, inputs, deltas, alpha, weight
         penalty = alpha if i < inputs.shape[0] else zero
         row, moments = params[at : at + fan_out], velocities[at : at + fan_out]
         for j in range(fan_out):
-            gradient = finished_gradient(activation_in * deltas[j], penalty, row[j], weight)
+            gradient = example_gradient(activation_in * deltas[j], penalty, row[j], weight)
             row[j], moments[j] = sgd_update(
                 row[j], gradient, moments[j], learning_rate, momentum, nesterov
             )
@@ -64,7 +79,7 @@ def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, we
         row = params[at : at + fan_out]
         firsts, seconds = first[at : at + fan_out], second[at : at + fan_out]
         for j in range(fan_out):
-            gradient = finished_gradient(activation_in * deltas[j], penalty, row[j], weight)
+            gradient = example_gradient(activation_in * deltas[j], penalty, row[j], weight)
             row[j], firsts[j], seconds[j] = adam_update(
                 row[j], gradient, firsts[j], seconds[j], learning_rate, beta_1, beta_2, epsilon,
                 one_minus,
