@@ -18,8 +18,7 @@ Each test runs fresh interpreters (Numba's cache is per process):
 - the cache cannot go stale: in a copy of the source tree, changing a callee
   in another module (``losses.loss_scale``, called by ``train_epoch``)
   recompiles every kernel in the next process and the fit sees the change;
-  changing it back gives the original results again; an unchanged tree
-  loads every kernel from the cache;
+  an unchanged tree loads every kernel from the cache;
 - with NUMBA_DISABLE_JIT=1 (the kernels run as plain Python) the kernel and
   textbook tests pass and fits give the jitted run's weights.
 
@@ -373,14 +372,8 @@ def test_changing_a_callee_in_another_module_recompiles_its_callers(run_python, 
     assert changed["loaded"] == []  # every kernel's entry is stale, not only the callers'
     assert "numba_mlp.kernels.network.predict_dense" in changed["compiled"]
     assert changed["loss_curve"] == pytest.approx([2 * v for v in first["loss_curve"]], rel=1e-12)
-
-    # back to the original source: the original results, whether loaded or compiled
-    losses.write_text(original)
-    restored = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
-    assert restored["loss_curve"] == first["loss_curve"]
-    assert restored["train_epoch_misses"] + restored["train_epoch_hits"] > 0
-    again = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
-    assert again["compiled"] == [] and again["loss_curve"] == first["loss_curve"]
+    # (changing the source back is the same kind of change: a third compile of
+    # every kernel, a minute of CI, shows nothing more)
 
 
 # ---------------------------------------------------------------------------
