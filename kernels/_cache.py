@@ -15,21 +15,31 @@ changed loads every kernel from the cache as before.
 
 Every kernel loaded from the cache starts Numba's parallel threads first
 (``_KernelCacheImpl.rebuild``: Numba records that need only for kernels
-compiled in the same process as their parallel callees).
+compiled in the same process as their parallel callees), and the index and
+data files are written so that processes compiling different signatures of
+a kernel at once cannot leave an index naming the wrong machine code
+(``CheckedCacheFile``).
 
 Everything else is Numba's: the entry lives where Numba would put it
 (``NUMBA_CACHE_DIR`` when set, else ``__pycache__`` beside the source when
-writable, else the user-wide cache directory), and the files are written as
-Numba writes them (each through a temporary file, then renamed). The hash
+writable, else the user-wide cache directory), and each file is written
+through a temporary file, then renamed. The hash
 is computed once, when this module is imported: a few reads of small files.
 """
 
 import hashlib
+import itertools
+from contextlib import contextmanager
 from pathlib import Path
 
 import numba
-from numba.core.caching import CompileResultCacheImpl, FunctionCache
+from numba.core.caching import CompileResultCacheImpl, FunctionCache, IndexDataCacheFile
 from numba.core.dispatcher import Dispatcher
+
+try:
+    import fcntl
+except ImportError:  # Windows: writers are not serialised; loads still check their key
+    fcntl = None
 
 
 def _hash_package_source(directory):
@@ -83,10 +93,66 @@ class _KernelCacheImpl(CompileResultCacheImpl):
         return super().rebuild(target_context, payload)
 
 
+@contextmanager
+def _locked(path):
+    """An exclusive lock on the file ``path`` for the block (none without fcntl)."""
+    if fcntl is None:
+        yield
+        return
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class CheckedCacheFile(IndexDataCacheFile):
+    """Numba's index and data files of one kernel, safe for processes that
+    compile different signatures of it at once.
+
+    Numba names a new data file from the index as it read it, then writes
+    the index, then the data: two processes compiling two signatures at the
+    same moment can pick the same name, and the index can end up naming one
+    signature's machine code for the other, which crashes when loaded. Here
+    the writers of one kernel's files take turns (a lock file beside the
+    index), each re-reads the index in its turn, writes the data before the
+    index names it, and stores the entry's key in the data file; a load
+    whose data holds another key (left by a writer of another version of
+    the package, say) compiles afresh instead.
+    """
+
+    def save(self, key, data):
+        with _locked(self._index_path + ".lock"):
+            overloads = self._load_index()
+            name = overloads.get(key)
+            if name is None:
+                taken = set(overloads.values())
+                name = next(n for n in map(self._data_name, itertools.count(1)) if n not in taken)
+            self._save_data(name, (key, data))
+            overloads[key] = name
+            self._save_index(overloads)
+
+    def load(self, key):
+        entry = super().load(key)
+        if not (isinstance(entry, tuple) and len(entry) == 2 and entry[0] == key):
+            return None
+        return entry[1]
+
+
 class KernelCache(FunctionCache):
-    """Numba's ``FunctionCache`` whose entries go stale with any kernel module."""
+    """Numba's ``FunctionCache`` whose entries go stale with any kernel module,
+    kept in ``CheckedCacheFile``s."""
 
     _impl_class = _KernelCacheImpl
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        self._cache_file = CheckedCacheFile(
+            cache_path=self._cache_path,
+            filename_base=self._impl.filename_base,
+            source_stamp=self._impl.locator.get_source_stamp(),
+        )
 
 
 def enable_package_cache(dispatcher):

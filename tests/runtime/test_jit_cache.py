@@ -31,6 +31,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -266,6 +267,7 @@ def test_two_processes_compile_into_one_fresh_cache_at_once(tmp_path):
 
 CALLER_SCRIPT = r"""
 import sys
+import threading
 import numpy as np
 from numba_mlp.kernels.bundles import Blocks
 from numba_mlp.kernels.forward import compute_layer
@@ -476,3 +478,51 @@ def test_read_only_input_reuses_the_kernels_compiled_for_writable_input(tmp_path
     ):
         est.fit(X_ro, y_ro, sample_weight=weights_ro).predict(X_ro)
     assert [len(kernel.signatures) for kernel in used] == compiled
+
+
+# ---------------------------------------------------------------------------
+# The index and data files of one kernel, written by several writers at once
+# ---------------------------------------------------------------------------
+
+
+def _cache_file(directory):
+    from numba_mlp.kernels._cache import CheckedCacheFile
+
+    return CheckedCacheFile(str(directory), "kernel-1.py311", ("stamp", "package hash"))
+
+
+def test_writers_of_different_signatures_at_once_leave_every_entry_its_own_code(tmp_path):
+    # each thread stands for a process compiling signatures of its own; with
+    # Numba's own files, two writers could pick the same data file for two
+    # signatures and leave the index naming one's code for the other
+    n_writers, n_keys = 8, 12
+    barrier = threading.Barrier(n_writers)
+
+    def write(writer):
+        cache = _cache_file(tmp_path)  # each writer reads and writes the files itself
+        barrier.wait()
+        for k in range(n_keys):
+            cache.save(("signature", writer, k), f"code of {writer}/{k}")
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(n_writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    reader = _cache_file(tmp_path)
+    for writer in range(n_writers):
+        for k in range(n_keys):
+            assert reader.load(("signature", writer, k)) == f"code of {writer}/{k}"
+
+
+def test_a_data_file_holding_another_entry_is_not_loaded(tmp_path):
+    cache = _cache_file(tmp_path)
+    cache.save(("signature", "a"), "code of a")
+    cache.save(("signature", "b"), "code of b")
+    files = sorted(tmp_path.glob("*.nbc"))
+    assert len(files) == 2
+    # what a writer of another version of the package could leave: b's entry
+    # in the file the index names for a
+    shutil.copyfile(files[1], files[0])
+    assert cache.load(("signature", "a")) is None  # compiled afresh, not b's code run as a's
+    assert cache.load(("signature", "b")) == "code of b"
