@@ -71,7 +71,7 @@ from ._network import (
 )
 from ._optimizers import OptimizerState
 from ._progress import EpochProgress
-from ._threads import blas_threads_for
+from ._threads import blas_threads_for, prediction_blocks
 from ._training import (
     EpochRunner,
     FullBatchObjective,
@@ -810,17 +810,20 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         dtype = params.dtype
         outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
         max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
+        policy = prediction_blocks(max(c.size for c in self.coefs_), max_rows)
         if type(X) is not np.ndarray and sp.issparse(X):
             net = self._net(layer_units)
-            work = make_work(net, max_rows, dtype, gather=False, backward=False)
-            predict_outputs(make_data(X, dtype), net, params, work, outputs)
+            with policy as blocks:
+                work = make_work(net, max_rows, dtype, gather=False, backward=False, blocks=blocks)
+                predict_outputs(make_data(X, dtype), net, params, work, outputs)
             return outputs
         if X.dtype is not dtype or not X.flags.c_contiguous:
             X = np.ascontiguousarray(X, dtype=dtype)
         X = read_only(X)
-        hidden = ACTIVATION_CODES[self.activation]
-        output = ACTIVATION_CODES[self.out_activation_]
-        if not predict_dense(X, layer_units, hidden, output, params, max_rows, outputs):
+        codes = ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.out_activation_]
+        with policy as blocks:
+            finite = predict_dense(X, layer_units, *codes, params, max_rows, outputs, blocks)
+        if not finite:
             validate_data(self, X, reset=False)  # raises scikit-learn's error for non-finite X
         return outputs
 

@@ -21,6 +21,13 @@ would change the results. So, while a network trains:
   allowed) in the first epoch, and again now and then, and shares the blocks
   out only while that is faster.
 
+A prediction follows the same rules without the timing: its products are
+computed whole on this thread when small, in row blocks when large, shared
+out if no other fit or prediction is running in the process (a prediction is
+short, and sharing a large one is what BLAS would do with its own threads). Predictions in
+several threads at once (the scores of a threaded grid search) then no
+longer queue for BLAS's pool.
+
 "Allowed" is what the user or joblib left BLAS (``threadpoolctl`` limits,
 joblib's workers), capped by Numba's thread count: the policy lowers
 limits, never raises them. Fits running at once in several threads share
@@ -35,7 +42,7 @@ import math
 import os
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numba
 
@@ -148,6 +155,42 @@ def blas_threads_for(layer_units, batch_rows, earlier=None):
         choice = earlier if fits else ThreadChoice(most)
         with _choosing(choice):
             yield choice
+
+
+_WHOLE_PRODUCTS = nullcontext(WHOLE)
+
+
+def prediction_blocks(largest_weights, chunk_rows):
+    """The policy of a prediction computed ``chunk_rows`` rows at a time,
+    whose largest weight matrix holds ``largest_weights`` weights: a context
+    manager that yields the ``Blocks`` to compute its products with (the
+    same blocks whether shared out or not: the same results)."""
+    product = largest_weights * chunk_rows
+    if product < SMALL_PRODUCT or os.environ.get("NUMBA_MLP_BLAS_THREADS") == "unchanged":
+        return _WHOLE_PRODUCTS
+    return _prediction_blocks(product)
+
+
+@contextmanager
+def _prediction_blocks(product):
+    with _one_blas_thread() as allowed:
+        most = min(allowed, numba.get_num_threads()) if product >= SPLIT_PRODUCT else 1
+        if most <= 1:
+            yield WHOLE
+            return
+        busy = _depth > 1  # another fit or prediction runs in this process
+        if busy or _forked[0] or not _sharing.acquire(blocking=False):
+            yield Blocks(most, False)
+            return
+        try:
+            previous = numba.get_num_threads()
+            numba.set_num_threads(most)
+            try:
+                yield Blocks(most, True)
+            finally:
+                numba.set_num_threads(previous)
+        finally:
+            _sharing.release()
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from sklearn.neural_network import MLPClassifier as SklearnClassifier
 from numba_mlp import MLPClassifier, MLPRegressor
 from numba_mlp._network import read_only
 from numba_mlp.kernels import predict_dense
+from numba_mlp.kernels.bundles import WHOLE
 
 from reference import forward
 
@@ -99,7 +100,7 @@ def test_the_prediction_kernel_refuses_shapes_that_do_not_fit(fitted, wrong):
         max_rows = 0
     with pytest.raises(ValueError, match="do not fit the layer sizes"):
         # X read-only, as the estimators pass it (no second compilation)
-        predict_dense(read_only(rows), layer_units, 0, 0, params, max_rows, outputs)
+        predict_dense(read_only(rows), layer_units, 0, 0, params, max_rows, outputs, WHOLE)
 
 
 def test_same_predictions_as_scikit_learn_with_the_same_weights(fitted):

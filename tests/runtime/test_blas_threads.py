@@ -347,3 +347,47 @@ def test_sharing_gives_the_lock_and_the_threads_back_when_a_step_fails():
     assert numba.get_num_threads() == previous
     assert _threads._sharing.acquire(blocking=False)
     _threads._sharing.release()
+
+
+@pytest.fixture
+def predictions(monkeypatch):
+    """The BLAS thread counts and the blocks of each prediction in the test."""
+    from numba_mlp import _multilayer_perceptron
+
+    record = Seen()
+    predict = _multilayer_perceptron.predict_dense
+
+    def spy(*args):
+        record.append(_blas_threads())
+        record.blocks.append(args[-1])
+        return predict(*args)
+
+    monkeypatch.setattr(_multilayer_perceptron, "predict_dense", spy)
+    return record
+
+
+@needs_two_threads
+@needs_two_numba_threads
+def test_a_large_prediction_shares_one_thread_blas_blocks_unless_another_fit_runs(predictions):
+    model = _fit(64, (256,))
+    X = np.random.RandomState(1).randn(1_000, 64)  # 1,000 x 64 x 256 multiply-adds
+    before = _blas_threads()
+    alone = model.predict_proba(X)
+    with _threads._one_blas_thread():  # as a fit in another thread holds the pools
+        beside_a_fit = model.predict_proba(X)
+    assert predictions == [[1] * len(before)] * 2
+    assert predictions.blocks[0].rows == predictions.blocks[1].rows == 2
+    assert [blocks.shared for blocks in predictions.blocks] == [True, False]
+    assert _blas_threads() == before
+    np.testing.assert_array_equal(alone, beside_a_fit)
+    with threadpool_limits(1):
+        whole = model.predict_proba(X)
+    np.testing.assert_allclose(alone, whole, rtol=1e-13)
+
+
+@needs_two_threads
+def test_a_small_prediction_leaves_blas_as_it_is(predictions):
+    model = _fit(8, (4,))
+    before = _blas_threads()
+    model.predict(np.ones((3, 8)))  # 3 x 8 x 4 multiply-adds: loops, no BLAS
+    assert predictions == [before] and predictions.blocks == [WHOLE]
