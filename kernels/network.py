@@ -15,7 +15,7 @@ from .backward import (
     compute_output_deltas,
     finish_gradient,
 )
-from .bundles import Data, Net, Work
+from .bundles import Blocks, Data, Net, Work
 from .checks import check_data, check_network, check_work
 from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
@@ -224,12 +224,15 @@ def predict_outputs(data, net, params, work, outputs):
 
 @kernel
 def predict_dense(
-    X, layer_units, hidden_activation, output_activation, params, max_rows, outputs, blocks
-):
+    X, layer_units, hidden_activation, output_activation, params, max_rows, outputs, block_rows,
+    shared_blocks,
+):  # fmt: skip
     """``predict_outputs`` for a dense, C-ordered X given with the network as
     plain arrays and codes, which Numba's dispatcher types in a fraction of
-    the time bundles take: what makes a one-row prediction cheap. ``blocks``
-    says how large products are computed (``products.matrix_product``).
+    the time bundles take: what makes a one-row prediction cheap. Large
+    products are computed in ``Blocks(block_rows, shared_blocks)``
+    (``products.matrix_product``): two plain arguments, which the dispatcher
+    types faster than a bundle.
 
     Returns False, having computed nothing, if X holds a value that is not
     finite (the caller then raises scikit-learn's error). Shapes that do not
@@ -261,7 +264,7 @@ def predict_dense(
         no_values,
         np.empty((max_rows, layer_units[-1]), dtype=dtype),
         max_rows,
-        blocks,
+        Blocks(block_rows, shared_blocks),
     )
     predict_outputs(data, net, params, work, outputs)
     return True

@@ -806,11 +806,11 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         """
         if check_input and not self._takes_as_is(X):
             X = self._validate_for_predict(X)
-        params, layer_units = self._kernel_weights(X.dtype)
+        params, layer_units, largest_weights = self._kernel_weights(X.dtype)
         dtype = params.dtype
         outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
         max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
-        policy = prediction_blocks(max(c.size for c in self.coefs_), max_rows)
+        policy = prediction_blocks(largest_weights, max_rows)
         if type(X) is not np.ndarray and sp.issparse(X):
             net = self._net(layer_units)
             with policy as blocks:
@@ -822,7 +822,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         X = read_only(X)
         codes = ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.out_activation_]
         with policy as blocks:
-            finite = predict_dense(X, layer_units, *codes, params, max_rows, outputs, blocks)
+            finite = predict_dense(
+                X, layer_units, *codes, params, max_rows, outputs, blocks.rows, blocks.shared
+            )
         if not finite:
             validate_data(self, X, reset=False)  # raises scikit-learn's error for non-finite X
         return outputs
@@ -842,9 +844,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         )
 
     def _kernel_weights(self, input_dtype):
-        """``(params, layer_units)``: the fitted weights as the kernels' packed
-        vector, in the dtype input of ``input_dtype`` is computed in, and the
-        layer sizes as an int64 array.
+        """``(params, layer_units, largest_weights)``: the fitted weights as
+        the kernels' packed vector, in the dtype input of ``input_dtype`` is
+        computed in, the layer sizes as an int64 array, and the number of
+        weights in the largest weight matrix.
 
         The buffer fit left (``_share_fitted_weights``) is used as it is
         while ``coefs_`` and ``intercepts_`` are still its views; weights
@@ -854,11 +857,12 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         if shared is not None and (shared.params.dtype is _FLOAT64 or input_dtype is _FLOAT32):
             params = shared_params(shared, self.coefs_, self.intercepts_)
             if params is not None:
-                return params, shared.layer_units
+                return params, shared.layer_units, shared.largest_weights
         layer_units = check_fitted_weights(self)
         dtype = kernel_dtype(input_dtype, self.coefs_[0].dtype)
         params = pack(self.coefs_, self.intercepts_, dtype)
-        return params, np.asarray(layer_units, dtype=np.int64)
+        largest = max(a * b for a, b in zip(layer_units[:-1], layer_units[1:]))
+        return params, np.asarray(layer_units, dtype=np.int64), largest
 
     def _share_fitted_weights(self):
         """Make ``coefs_`` and ``intercepts_`` views of one packed buffer, so

@@ -67,6 +67,7 @@ class SharedWeights(NamedTuple):
     params: np.ndarray  #: the packed parameter vector the kernels read
     views: tuple  #: every weight matrix, then every bias vector: views of params
     layer_units: np.ndarray  #: nodes per layer, inputs first (int64)
+    largest_weights: int  #: weights in the largest weight matrix
 
 
 def share_weights(coefs, intercepts, layer_units):
@@ -83,7 +84,8 @@ def share_weights(coefs, intercepts, layer_units):
     params = pack(coefs, intercepts, dtype)
     coefs, intercepts = unpack(params, layer_units)
     units = np.asarray(layer_units, dtype=np.int64)
-    return coefs, intercepts, SharedWeights(params, (*coefs, *intercepts), units)
+    largest = max(coef.size for coef in coefs)
+    return coefs, intercepts, SharedWeights(params, (*coefs, *intercepts), units, largest)
 
 
 def shared_params(shared, coefs, intercepts):

@@ -17,7 +17,6 @@ from sklearn.neural_network import MLPClassifier as SklearnClassifier
 from numba_mlp import MLPClassifier, MLPRegressor
 from numba_mlp._network import read_only
 from numba_mlp.kernels import predict_dense
-from numba_mlp.kernels.bundles import WHOLE
 
 from reference import forward
 
@@ -88,7 +87,7 @@ def test_weights_that_are_not_lists_are_refused_before_any_kernel(fitted, replac
 
 @pytest.mark.parametrize("wrong", ["features", "params", "outputs", "max_rows"])
 def test_the_prediction_kernel_refuses_shapes_that_do_not_fit(fitted, wrong):
-    params, layer_units = fitted._kernel_weights(np.dtype(np.float64))
+    params, layer_units, _ = fitted._kernel_weights(np.dtype(np.float64))
     rows, outputs, max_rows = X[:4], np.empty((4, 3)), 4
     if wrong == "features":
         rows = np.ascontiguousarray(X[:4, :4])
@@ -100,7 +99,7 @@ def test_the_prediction_kernel_refuses_shapes_that_do_not_fit(fitted, wrong):
         max_rows = 0
     with pytest.raises(ValueError, match="do not fit the layer sizes"):
         # X read-only, as the estimators pass it (no second compilation)
-        predict_dense(read_only(rows), layer_units, 0, 0, params, max_rows, outputs, WHOLE)
+        predict_dense(read_only(rows), layer_units, 0, 0, params, max_rows, outputs, 1, False)
 
 
 def test_same_predictions_as_scikit_learn_with_the_same_weights(fitted):

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from numba_mlp import MLPClassifier, MLPRegressor, _threads, _training
-from numba_mlp.kernels.bundles import WHOLE
+from numba_mlp.kernels.bundles import WHOLE, Blocks
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -359,7 +359,7 @@ def predictions(monkeypatch):
 
     def spy(*args):
         record.append(_blas_threads())
-        record.blocks.append(args[-1])
+        record.blocks.append(Blocks(*args[-2:]))
         return predict(*args)
 
     monkeypatch.setattr(_multilayer_perceptron, "predict_dense", spy)
