@@ -24,8 +24,8 @@ from .checks import check_optimizer, check_training
 from .codes import SGD
 from .forward import compute_layer
 from .layout import biases_of, biases_start, nodes_of, weights_of, weights_start
-from .losses import regularised_loss
-from .network import hidden_net_inputs, squared_weights, weighted_loss_sum
+from .losses import regularised_loss, sample_loss
+from .network import hidden_net_inputs, squared_weights
 from .optimizers import adam_update, begin_step, sgd_update
 
 
@@ -107,32 +107,42 @@ def layer_views(net, params, work):
 
 
 @kernel
-def change_weights(params, optimizer, inputs, views, alpha, weight):
-    """One optimiser step from one example's deltas: every weight and bias,
-    layer by layer (biases are not penalised)."""
-    weights, biases, nodes, deltas, kept, starts = views
+def step_settings(optimizer, params):
+    """The optimiser's settings of one step in the parameters' dtype, but its
+    learning rate (``begin_step``): ``(momentum, nesterov)`` for SGD,
+    ``(beta_1, beta_2, epsilon, (1 - beta_1, 1 - beta_2))`` for Adam; the
+    same all epoch."""
     typed = params.dtype.type
+    sgd = (typed(optimizer.momentum), optimizer.nesterov)
+    adam = (
+        typed(optimizer.beta_1),
+        typed(optimizer.beta_2),
+        typed(optimizer.epsilon),
+        (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2)),
+    )
+    return sgd, adam
+
+
+@kernel
+def change_weights(params, optimizer, settings, inputs, views, alpha, weight):
+    """One optimiser step from one example's deltas: every weight and bias,
+    layer by layer (biases are not penalised); ``settings`` from
+    ``step_settings``."""
+    weights, biases, nodes, deltas, kept, starts = views
     learning_rate = begin_step(optimizer, params)
-    alpha, weight = typed(alpha), typed(weight)
+    (momentum, nesterov), (beta_1, beta_2, epsilon, one_minus) = settings
     for layer in range(len(weights)):
-        layer_inputs = inputs[0] if layer == 0 else nodes[layer - 1][0]
+        layer_inputs = inputs if layer == 0 else nodes[layer - 1][0]
         if optimizer.kind == SGD:
-            settings = (learning_rate, typed(optimizer.momentum), optimizer.nesterov)
             sgd_change_layer(
                 params, optimizer.first_moments, starts[layer], layer_inputs, deltas[layer][0],
-                alpha, weight, settings,
+                alpha, weight, (learning_rate, momentum, nesterov),
             )  # fmt: skip
         else:
-            settings = (
-                learning_rate,
-                typed(optimizer.beta_1),
-                typed(optimizer.beta_2),
-                typed(optimizer.epsilon),
-                (typed(1.0 - optimizer.beta_1), typed(1.0 - optimizer.beta_2)),
-            )
             adam_change_layer(
                 params, optimizer.first_moments, optimizer.second_moments, starts[layer],
-                layer_inputs, deltas[layer][0], alpha, weight, settings,
+                layer_inputs, deltas[layer][0], alpha, weight,
+                (learning_rate, beta_1, beta_2, epsilon, one_minus),
             )  # fmt: skip
 
 
@@ -140,42 +150,55 @@ def change_weights(params, optimizer, inputs, views, alpha, weight):
 def train_examples(data, net, problem, order, params, work, optimizer):
     """One epoch of online learning on dense data without dropout: every
     example of ``order`` in turn; return the summed losses, as
-    ``training.train_epoch`` does with batches of one."""
+    ``training.train_epoch`` does with batches of one.
+
+    Bundles are unpacked once an epoch: a kernel handed a whole bundle pays
+    for every array in it at each call, which for one example costs more than
+    its arithmetic.
+    """
     if data.is_sparse:
         raise ValueError("train_examples takes dense X (train_epoch takes CSR input too)")
     check_training(data, net, problem, order, 1, params, params, work, True)
     check_optimizer(optimizer, params, optimizer.kind != SGD)
     layer_units = net.layer_units
     n_layers = layer_units.shape[0] - 1
+    n_outputs = layer_units[n_layers]
     views = layer_views(net, params, work)
     weights, biases, nodes, deltas, kept, starts = views
+    settings = step_settings(optimizer, params)
+    typed = params.dtype.type
+    alpha = typed(problem.alpha)
+    X, targets, sample_weight = data.X, problem.targets, problem.sample_weight
+    outputs, output_net_inputs = nodes[-1][0], work.output_net_inputs[0]
+    hidden_code, output_code, blocks = net.hidden_activation, net.output_activation, work.blocks
     accumulated_loss = 0.0
     for s in range(order.shape[0]):
-        rows = order[s : s + 1]
-        weight = problem.sample_weight[rows[0]]
+        row = order[s]
+        weight = sample_weight[row]
         if weight == 0.0:
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-        inputs = data.X[rows[0] : rows[0] + 1]
+        inputs = X[row : row + 1]
         # forward pass
         for layer in range(n_layers):
-            code = net.output_activation if layer == n_layers - 1 else net.hidden_activation
+            code = output_code if layer == n_layers - 1 else hidden_code
             layer_inputs = inputs if layer == 0 else nodes[layer - 1]
             compute_layer(layer_inputs, weights[layer], biases[layer], code, nodes[layer],
-                          kept[layer], work.blocks)  # fmt: skip
+                          kept[layer], blocks)  # fmt: skip
         # the loss, with the weights before this example's step
+        loss = sample_loss(problem, output_code, outputs, output_net_inputs, targets[row])
         accumulated_loss += regularised_loss(
             problem.loss_code,
-            layer_units[n_layers],
-            weighted_loss_sum(net, problem, work, rows, 1),
+            n_outputs,
+            weight * loss,
             problem.alpha,
             squared_weights(params, layer_units),
             weight,
         )
         # every delta, through the weights as they were
-        compute_output_deltas(net.output_activation, problem, nodes[-1], rows, deltas[-1])
+        compute_output_deltas(output_code, problem, nodes[-1], order[s : s + 1], deltas[-1])
         for layer in range(n_layers - 2, -1, -1):
-            compute_hidden_deltas(net.hidden_activation, weights[layer + 1], deltas[layer + 1],
+            compute_hidden_deltas(hidden_code, weights[layer + 1], deltas[layer + 1],
                                   nodes[layer], kept[layer], deltas[layer],
-                                  work.blocks)  # fmt: skip
-        change_weights(params, optimizer, inputs, views, problem.alpha, weight)
+                                  blocks)  # fmt: skip
+        change_weights(params, optimizer, settings, inputs[0], views, alpha, typed(weight))
     return accumulated_loss
