@@ -67,6 +67,18 @@ SLOWER_STEP = 1.5
 #: them in turn never waits for another thread.
 SHARED_MARGIN = 0.9
 
+#: Sharing is only tried for steps (epochs, L-BFGS evaluations) that take at
+#: least this long computed in turn. When another process holds a core, each
+#: shared product waits for the scheduler to give Numba's second thread a
+#: turn, and a part of a step run shared can take milliseconds longer
+#: whatever its size: a shorter step could not win that back.
+MIN_SHARED_STEP = 0.02
+
+#: A timing stops as soon as sharing has been this much slower per batch
+#: than computing in turn: the load is on the other core, and every further
+#: part run shared would cost as much again.
+GIVE_UP = 2.0
+
 _lock = threading.Lock()
 _depth = 0
 _saved = []
@@ -269,9 +281,23 @@ class ThreadChoice:
         return self._steps_to_timing <= 0 or bool(self._trial)
 
     def timing_order(self):
-        """The two ways in the order a timing runs them (alternating, so that
-        neither always meets the start-up costs of a fit)."""
-        return (True, False) if self.timings % 2 == 0 else (False, True)
+        """The two ways in the order a timing runs them: in turn first, the
+        reference that says whether sharing is worth trying (``worth_sharing``)."""
+        return (False, True)
+
+    @staticmethod
+    def worth_sharing(step_in_turn):
+        """Whether a step that takes ``step_in_turn`` seconds in turn is long
+        enough to try sharing (``MIN_SHARED_STEP``)."""
+        return step_in_turn >= MIN_SHARED_STEP
+
+    @staticmethod
+    def given_up(seconds, batches):
+        """Whether a timing so far (``way -> seconds``, ``way -> batches``)
+        shows sharing ``GIVE_UP`` times slower per batch than in turn."""
+        if not batches[True] or not batches[False]:
+            return False
+        return seconds[True] / batches[True] > GIVE_UP * seconds[False] / batches[False]
 
     def whole_step(self, can_share, run, n_batches=1):
         """``run(blocks)`` for a step run wholly one way, within ``sharing()``
@@ -280,7 +306,7 @@ class ThreadChoice:
         start = time.perf_counter()
         result = run(self.way(shared))
         if can_share or not self.wants_threads:  # a step of the way in use
-            self.record_step(shared, (time.perf_counter() - start) / n_batches)
+            self.record_step(shared, (time.perf_counter() - start) / n_batches, n_batches)
         return result
 
     def whole_step_way(self):
@@ -291,10 +317,13 @@ class ThreadChoice:
                     return shared
         return self.shared
 
-    def record_step(self, shared, seconds_a_batch):
-        """A step that ran wholly one way took ``seconds_a_batch`` a batch."""
+    def record_step(self, shared, seconds_a_batch, n_batches=1):
+        """A step of ``n_batches`` batches that ran wholly one way took
+        ``seconds_a_batch`` a batch."""
         if self.timing_due:
             self._trial[shared] = seconds_a_batch
+            if not shared and not self.worth_sharing(seconds_a_batch * n_batches):
+                self._trial[True] = math.inf  # not tried: too short to win
             if len(self._trial) == 2:
                 trial, self._trial = self._trial, {}
                 self.record_timing(trial)
@@ -306,7 +335,8 @@ class ThreadChoice:
             self._steps_to_timing = 0
 
     def record_timing(self, seconds_a_batch):
-        """Keep the faster of the two ways timed (``shared -> seconds a batch``)."""
+        """Keep the faster of the two ways timed (``shared -> seconds a batch``;
+        infinite for a way not tried)."""
         self._trial = {}
         shared = seconds_a_batch[True] < SHARED_MARGIN * seconds_a_batch[False]
         if self.timings and shared == self.shared:
@@ -318,7 +348,10 @@ class ThreadChoice:
         slower, faster = max(seconds_a_batch.values()), min(seconds_a_batch.values())
         # a timing costs at most half a step the slower way, over the faster
         cost = 0.5 * (slower / faster - 1) if faster > 0 else 0.0
-        spacing = max(self._interval, math.ceil(cost / TIMING_COST))
-        self._steps_to_timing = min(spacing, LONGEST_INTERVAL)
+        if math.isfinite(cost):
+            spacing = min(max(self._interval, math.ceil(cost / TIMING_COST)), LONGEST_INTERVAL)
+        else:  # a way not tried, or given up on
+            spacing = LONGEST_INTERVAL
+        self._steps_to_timing = spacing
         self._reference = seconds_a_batch[shared]
         self._slow_steps = 0

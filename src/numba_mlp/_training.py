@@ -17,6 +17,7 @@ they call what is here:
 """
 
 import functools
+import math
 import signal
 import threading
 import time
@@ -107,28 +108,40 @@ class EpochRunner:
     def _timed_epoch(self, sample_idx, optimizer, dropout_seed, n_batches):
         """The epoch in parts of whole batches, the two ways taking turns until
         each has run ``TIMED_SECONDS`` or half the epoch, then the rest the
-        faster way (``numba_mlp._threads``): the same epoch, bit for bit. A
-        fit's first timing starts with a batch each way, untimed: it loads
-        the kernels and starts the threads."""
+        faster way (``numba_mlp._threads``): the same epoch, bit for bit.
+
+        The first part runs in turn. If at that pace the epoch is too short
+        to win back what sharing costs on a busy machine, sharing is not
+        tried; and the timing stops as soon as sharing is far slower. A
+        fit's first timing starts with a batch in turn, untimed: it loads the
+        kernels."""
         choice, batch = self.choice, self.batch_size
-        # (timed, samples a part): parts of a sixteenth of the epoch, taking turns
-        rounds = [(True, max(1, n_batches // 16) * batch)]
-        if choice.timings == 0 and n_batches >= 4:
-            rounds.insert(0, (False, batch))
+        part = max(1, n_batches // 16) * batch  # samples a part
         seconds, batches = {True: 0.0, False: 0.0}, {True: 0, False: 0}
         loss, seed, start, n_samples = 0.0, dropout_seed, 0, sample_idx.shape[0]
-        for timed, part in rounds:
-            while 2 * start < n_samples:
-                for shared in choice.timing_order():
-                    order = sample_idx[start : start + part]
-                    begin = time.perf_counter()
-                    loss = self._train(order, optimizer, seed, choice.way(shared), loss)
-                    if timed:
-                        seconds[shared] += time.perf_counter() - begin
-                        batches[shared] += batches_in(order.shape[0], batch)
-                    seed, start = -1, start + order.shape[0]
-                if not timed or min(seconds.values()) >= TIMED_SECONDS:
-                    break
+
+        def run(shared, size, timed=True):
+            nonlocal loss, seed, start
+            order = sample_idx[start : start + size]
+            begin = time.perf_counter()
+            loss = self._train(order, optimizer, seed, choice.way(shared), loss)
+            if timed:
+                seconds[shared] += time.perf_counter() - begin
+                batches[shared] += batches_in(order.shape[0], batch)
+            seed, start = -1, start + order.shape[0]
+
+        if choice.timings == 0 and n_batches >= 4:
+            run(False, batch, timed=False)
+        while 2 * start < n_samples:
+            for shared in choice.timing_order():
+                if shared and not batches[True]:
+                    epoch_in_turn = seconds[False] / batches[False] * n_batches
+                    if not choice.worth_sharing(epoch_in_turn):
+                        seconds[True], batches[True] = math.inf, 1  # not tried
+                        break
+                run(shared, part)
+            if min(seconds.values()) >= TIMED_SECONDS or choice.given_up(seconds, batches):
+                break
         choice.record_timing({way: seconds[way] / max(batches[way], 1) for way in seconds})
         if start < n_samples:
             rest = choice.way(choice.shared)

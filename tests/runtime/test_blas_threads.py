@@ -16,6 +16,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import numba_mlp.kernels
 from numba_mlp import MLPClassifier, MLPRegressor, _threads, _training
 from numba_mlp.kernels.bundles import WHOLE, Blocks
 
@@ -391,3 +392,35 @@ def test_a_small_prediction_leaves_blas_as_it_is(predictions):
     before = _blas_threads()
     model.predict(np.ones((3, 8)))  # 3 x 8 x 4 multiply-adds: loops, no BLAS
     assert predictions == [before] and predictions.blocks == [WHOLE]
+
+
+@needs_two_threads
+@needs_two_numba_threads
+@pytest.mark.parametrize("long_enough", [False, True])
+def test_sharing_is_only_tried_for_epochs_long_enough_to_win_it_back(long_enough, seen,
+                                                                     monkeypatch):  # fmt: skip
+    monkeypatch.setattr(_threads, "MIN_SHARED_STEP", 0.0 if long_enough else 1e9)
+    _fit(64, (100,), n_samples=2000)  # 200 x 64 x 100 multiply-adds: split in two
+    assert all(blocks.rows == 2 for blocks in seen.blocks)
+    assert any(blocks.shared for blocks in seen.blocks) == long_enough
+
+
+@needs_two_threads
+@needs_two_numba_threads
+def test_a_timing_stops_once_sharing_is_far_slower(monkeypatch, seen):
+    monkeypatch.setattr(_threads, "MIN_SHARED_STEP", 0.0)
+    products = _training.train_epoch  # the spy of ``seen``
+    signature = inspect.signature(numba_mlp.kernels.train_epoch.py_func)
+
+    def slowed(*args):  # sharing made 20 ms a batch slower
+        arguments = signature.bind(*args).arguments
+        if arguments["work"].blocks.shared:
+            time.sleep(0.02 * -(-arguments["order"].shape[0] // arguments["batch_size"]))
+        return products(*args)
+
+    monkeypatch.setattr(_training, "train_epoch", slowed)
+    # 20 batches, parts of one: without the stop, parts would take turns for
+    # half the first epoch; the second is not timed
+    model = _fit(64, (100,), n_samples=4000)
+    assert [blocks.shared for blocks in seen.blocks].count(True) == 1
+    assert not model._thread_choice.shared
