@@ -13,20 +13,18 @@ place in the buffers, the optimiser's settings in the parameters' dtype) is
 worked out once per epoch.
 """
 
+import numpy as np
+
 from ._jit import kernel
-from .backward import (
-    compute_hidden_deltas,
-    compute_output_deltas,
-    finished_gradient,
-    penalised_sum,
-)
+from .backward import finished_gradient, output_deltas_row, penalised_sum, times_derivative_row
 from .checks import check_optimizer, check_training
 from .codes import SGD
-from .forward import compute_layer
+from .forward import bias_and_activate_row
 from .layout import biases_of, biases_start, nodes_of, weights_of, weights_start
 from .losses import regularised_loss, sample_loss
 from .network import hidden_net_inputs, squared_weights
 from .optimizers import adam_update, begin_step, sgd_update
+from .products import SMALL_PRODUCT, back_signal_row, back_signals, weighted_sum_row, weighted_sums
 
 
 @kernel(fastmath=False)
@@ -87,10 +85,20 @@ def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, we
 
 
 @kernel
+def one_row(matrix):
+    """Row 0 of a one-row matrix, or an empty vector for an empty matrix."""
+    return matrix[0] if matrix.shape[0] > 0 else matrix.ravel()
+
+
+@kernel
 def layer_views(net, params, work):
-    """Each layer's weights, biases, activations, deltas and kept net inputs
-    (lists, layer 1 first) and where its weights and biases start in the
-    parameter buffer: the views of one example, built once per epoch."""
+    """The views of one example, built once per epoch, layer 1 first: each
+    layer's weights and biases; its activations and deltas as one-row
+    matrices (for products handed to BLAS) and as vectors; its kept net
+    inputs as a vector (empty if not kept); where its weights and biases
+    start in the parameter buffer; and whether its products are small
+    enough for a loop (``products.SMALL_PRODUCT``), as the minibatch path
+    decides."""
     layer_units, max_rows = net.layer_units, work.max_rows
     n_layers = layer_units.shape[0] - 1
     weights = [weights_of(params, layer_units, layer) for layer in range(n_layers)]
@@ -99,11 +107,16 @@ def layer_views(net, params, work):
              range(1, n_layers + 1)]  # fmt: skip
     deltas = [nodes_of(work.deltas, layer_units, max_rows, layer, 1) for layer in
               range(1, n_layers + 1)]  # fmt: skip
-    kept = [hidden_net_inputs(work, layer_units, layer, 1) for layer in range(1, n_layers)]
-    kept.append(work.output_net_inputs[:1])
+    kept = [one_row(hidden_net_inputs(work, layer_units, layer, 1)) for layer in
+            range(1, n_layers)]  # fmt: skip
+    kept.append(work.output_net_inputs[0])
     starts = [(weights_start(layer_units, layer), biases_start(layer_units, layer)) for layer in
               range(n_layers)]  # fmt: skip
-    return weights, biases, nodes, deltas, kept, starts
+    small = np.array([layer_units[layer] * layer_units[layer + 1] < SMALL_PRODUCT for layer in
+                      range(n_layers)])  # fmt: skip
+    rows = [matrix[0] for matrix in nodes]
+    delta_rows = [matrix[0] for matrix in deltas]
+    return weights, biases, nodes, rows, deltas, delta_rows, kept, starts, small
 
 
 @kernel
@@ -128,20 +141,20 @@ def change_weights(params, optimizer, settings, inputs, views, alpha, weight):
     """One optimiser step from one example's deltas: every weight and bias,
     layer by layer (biases are not penalised); ``settings`` from
     ``step_settings``."""
-    weights, biases, nodes, deltas, kept, starts = views
+    weights, biases, nodes, rows, deltas, delta_rows, kept, starts, small = views
     learning_rate = begin_step(optimizer, params)
     (momentum, nesterov), (beta_1, beta_2, epsilon, one_minus) = settings
     for layer in range(len(weights)):
-        layer_inputs = inputs if layer == 0 else nodes[layer - 1][0]
+        layer_inputs = inputs if layer == 0 else rows[layer - 1]
         if optimizer.kind == SGD:
             sgd_change_layer(
-                params, optimizer.first_moments, starts[layer], layer_inputs, deltas[layer][0],
+                params, optimizer.first_moments, starts[layer], layer_inputs, delta_rows[layer],
                 alpha, weight, (learning_rate, momentum, nesterov),
             )  # fmt: skip
         else:
             adam_change_layer(
                 params, optimizer.first_moments, optimizer.second_moments, starts[layer],
-                layer_inputs, deltas[layer][0], alpha, weight,
+                layer_inputs, delta_rows[layer], alpha, weight,
                 (learning_rate, beta_1, beta_2, epsilon, one_minus),
             )  # fmt: skip
 
@@ -164,12 +177,11 @@ def train_examples(data, net, problem, order, params, work, optimizer):
     n_layers = layer_units.shape[0] - 1
     n_outputs = layer_units[n_layers]
     views = layer_views(net, params, work)
-    weights, biases, nodes, deltas, kept, starts = views
+    weights, biases, nodes, rows, deltas, delta_rows, kept, starts, small = views
     settings = step_settings(optimizer, params)
     typed = params.dtype.type
     alpha = typed(problem.alpha)
     X, targets, sample_weight = data.X, problem.targets, problem.sample_weight
-    outputs, output_net_inputs = nodes[-1][0], work.output_net_inputs[0]
     hidden_code, output_code, blocks = net.hidden_activation, net.output_activation, work.blocks
     accumulated_loss = 0.0
     for s in range(order.shape[0]):
@@ -177,15 +189,19 @@ def train_examples(data, net, problem, order, params, work, optimizer):
         weight = sample_weight[row]
         if weight == 0.0:
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-        inputs = X[row : row + 1]
-        # forward pass
+        inputs = X[row]
+        # forward pass: net inputs (a loop, or BLAS as the minibatch path), f
         for layer in range(n_layers):
+            if small[layer]:
+                weighted_sum_row(inputs if layer == 0 else rows[layer - 1], weights[layer],
+                                 rows[layer])  # fmt: skip
+            else:
+                weighted_sums(X[row : row + 1] if layer == 0 else nodes[layer - 1],
+                              weights[layer], nodes[layer], blocks)  # fmt: skip
             code = output_code if layer == n_layers - 1 else hidden_code
-            layer_inputs = inputs if layer == 0 else nodes[layer - 1]
-            compute_layer(layer_inputs, weights[layer], biases[layer], code, nodes[layer],
-                          kept[layer], blocks)  # fmt: skip
+            bias_and_activate_row(code, biases[layer], rows[layer], kept[layer])
         # the loss, with the weights before this example's step
-        loss = sample_loss(problem, output_code, outputs, output_net_inputs, targets[row])
+        loss = sample_loss(problem, output_code, rows[-1], kept[-1], targets[row])
         accumulated_loss += regularised_loss(
             problem.loss_code,
             n_outputs,
@@ -195,10 +211,12 @@ def train_examples(data, net, problem, order, params, work, optimizer):
             weight,
         )
         # every delta, through the weights as they were
-        compute_output_deltas(output_code, problem, nodes[-1], order[s : s + 1], deltas[-1])
+        output_deltas_row(output_code, problem, rows[-1], targets[row], weight, delta_rows[-1])
         for layer in range(n_layers - 2, -1, -1):
-            compute_hidden_deltas(hidden_code, weights[layer + 1], deltas[layer + 1],
-                                  nodes[layer], kept[layer], deltas[layer],
-                                  blocks)  # fmt: skip
-        change_weights(params, optimizer, settings, inputs[0], views, alpha, typed(weight))
+            if small[layer + 1]:
+                back_signal_row(delta_rows[layer + 1], weights[layer + 1], delta_rows[layer])
+            else:
+                back_signals(deltas[layer + 1], weights[layer + 1], deltas[layer], blocks)
+            times_derivative_row(hidden_code, rows[layer], kept[layer], delta_rows[layer])
+        change_weights(params, optimizer, settings, inputs, views, alpha, typed(weight))
     return accumulated_loss

@@ -106,6 +106,19 @@ def matrix_product(left, right, out, blocks):
 
 
 @kernel
+def weighted_sum_row(inputs, weights, out):
+    """out[j] = sum_i inputs[i] * weights[i, j] for one sample, as a loop."""
+    fan_out = out.shape[0]
+    for j in range(fan_out):
+        out[j] = 0.0
+    for i in range(inputs.shape[0]):
+        activation_in = inputs[i]
+        weights_from_i = weights[i]
+        for j in range(fan_out):
+            out[j] += activation_in * weights_from_i[j]
+
+
+@kernel
 def weighted_sums(inputs, weights, out, blocks):
     """out[s, j] = sum_i inputs[s, i] * weights[i, j]."""
     n_rows, fan_in = inputs.shape
@@ -114,12 +127,18 @@ def weighted_sums(inputs, weights, out, blocks):
         matrix_product(inputs, weights, out, blocks)
         return
     for s in range(n_rows):
-        for j in range(fan_out):
-            out[s, j] = 0.0
-        for i in range(fan_in):
-            activation_in = inputs[s, i]
-            for j in range(fan_out):
-                out[s, j] += activation_in * weights[i, j]
+        weighted_sum_row(inputs[s], weights, out[s])
+
+
+@kernel
+def back_signal_row(deltas_out, weights_out, out):
+    """out[j] = sum_k weights_out[j, k] * deltas_out[k] for one sample, as a loop."""
+    for j in range(out.shape[0]):
+        weights_from_j = weights_out[j]
+        signal = 0.0
+        for k in range(deltas_out.shape[0]):
+            signal += weights_from_j[k] * deltas_out[k]
+        out[j] = signal
 
 
 @kernel
@@ -131,11 +150,7 @@ def back_signals(deltas_out, weights_out, out, blocks):
         matrix_product(deltas_out, weights_out.T, out, blocks)
         return
     for s in range(n_rows):
-        for j in range(n_nodes):
-            signal = 0.0
-            for k in range(n_next):
-                signal += weights_out[j, k] * deltas_out[s, k]
-            out[s, j] = signal
+        back_signal_row(deltas_out[s], weights_out, out[s])
 
 
 @kernel
