@@ -46,6 +46,15 @@ def sgd_change_layer(params, velocities, layer_at, inputs, deltas, alpha, weight
     weights_at, biases_at = layer_at
     fan_out = deltas.shape[0]
     zero = params.dtype.type(0.0)
+    if fan_out == 1:  # one node: its weights from every input lie side by side
+        n_in = inputs.shape[0]
+        row, moments = params[weights_at : weights_at + n_in], velocities[weights_at:]
+        for i in range(n_in):
+            gradient = example_gradient(inputs[i] * deltas[0], alpha, row[i], weight)
+            row[i], moments[i] = sgd_update(
+                row[i], gradient, moments[i], learning_rate, momentum, nesterov
+            )
+        inputs = inputs[n_in:]  # left: the bias, below
     for i in range(inputs.shape[0] + 1):
         # the weights from input i, then (i = fan_in) the biases, "input" 1
         at = weights_at + i * fan_out if i < inputs.shape[0] else biases_at
@@ -69,6 +78,17 @@ def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, we
     weights_at, biases_at = layer_at
     fan_out = deltas.shape[0]
     zero = params.dtype.type(0.0)
+    if fan_out == 1:  # one node: its weights from every input lie side by side
+        n_in = inputs.shape[0]
+        row = params[weights_at : weights_at + n_in]
+        firsts, seconds = first[weights_at:], second[weights_at:]
+        for i in range(n_in):
+            gradient = example_gradient(inputs[i] * deltas[0], alpha, row[i], weight)
+            row[i], firsts[i], seconds[i] = adam_update(
+                row[i], gradient, firsts[i], seconds[i], learning_rate, beta_1, beta_2, epsilon,
+                one_minus,
+            )  # fmt: skip
+        inputs = inputs[n_in:]  # left: the bias, below
     for i in range(inputs.shape[0] + 1):
         # the weights from input i, then (i = fan_in) the biases, "input" 1
         at = weights_at + i * fan_out if i < inputs.shape[0] else biases_at

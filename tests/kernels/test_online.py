@@ -18,6 +18,7 @@ X = RNG.standard_normal((80, 6))
 CLASSES = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
 VALUES = np.column_stack([X @ RNG.standard_normal(6), np.abs(X[:, 2])])
 WEIGHTS = RNG.uniform(0.2, 3.0, 80)
+TARGETS = {"binary": (X[:, 0] > 0).astype(int), "one output": VALUES[:, 0]}
 
 CASES = {
     "sgd nesterov": (MLPClassifier, dict(solver="sgd", momentum=0.9)),
@@ -28,6 +29,9 @@ CASES = {
     "tanh regression": (MLPRegressor, dict(activation="tanh")),
     "huber": (MLPRegressor, dict(loss="huber", solver="sgd")),
     "alpha 0": (MLPRegressor, dict(alpha=0.0, activation="logistic")),
+    # one output node (its weights changed as a column), sgd and adam
+    "binary sgd": (MLPClassifier, dict(solver="sgd", y="binary")),
+    "one output adam": (MLPRegressor, dict(y="one output")),
     # 6 x 700 and 700 x 70 multiply-adds a sample: products handed to BLAS
     "wide layers": (MLPClassifier, dict(hidden_layer_sizes=(700, 70), activation="tanh")),
 }
@@ -48,7 +52,10 @@ def _fit(estimator_class, params, kernel, monkeypatch, dtype=np.float64, sample_
         return kernel(*args)
 
     monkeypatch.setattr(_training, "train_examples", counted)
-    y = CLASSES if estimator_class is MLPClassifier else VALUES
+    params = dict(params)
+    y = TARGETS[params.pop("y")] if "y" in params else None
+    if y is None:
+        y = CLASSES if estimator_class is MLPClassifier else VALUES
     settings = dict(hidden_layer_sizes=(9,), batch_size=1, max_iter=3, random_state=0)
     estimator = estimator_class(**{**settings, **params})
     estimator.fit(X.astype(dtype), y, sample_weight=sample_weight)
