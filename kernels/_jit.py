@@ -39,7 +39,9 @@ def kernel(function=None, *, fastmath=True, inline=False, parallel=False):
     range (Adam's step, where ``m / (sqrt(inf) + eps)`` must be 0, not NaN).
     ``@kernel(inline=True)`` has Numba paste the function into its callers
     instead of compiling it on its own: for small helpers off the hot path
-    (the size checks), where a function of its own costs compile time only.
+    (the size checks), where a function of its own costs compile time only,
+    and for the passes over a layer's nodes that online learning makes once
+    an example, where a call costs as much as the pass.
     ``@kernel(parallel=True)`` lets Numba share the iterations of a ``prange``
     loop out over its threads (the row blocks of a large product).
     """

@@ -19,36 +19,36 @@ from .losses import is_canonical, loss_derivative
 from .products import back_signals, gradient_sums
 
 
-@kernel
-def output_deltas_row(output_activation, problem, activations, targets, weight, deltas):
-    """Delta of every output node of one sample, scaled by its ``weight``."""
-    n_outputs = deltas.shape[0]
-    if is_canonical(output_activation, problem.loss_code):
-        for k in range(n_outputs):
-            deltas[k] = activations[k] - targets[k]
-    elif output_activation == SOFTMAX:
-        # softmax couples its nodes: delta_k = a_k (g_k - sum_j g_j a_j)
-        weighted = 0.0
-        for j in range(n_outputs):
-            weighted += loss_derivative(problem, activations[j], targets[j]) * activations[j]
-        for k in range(n_outputs):
-            g = loss_derivative(problem, activations[k], targets[k])
-            deltas[k] = activations[k] * (g - weighted)
-    else:
-        for k in range(n_outputs):
-            g = loss_derivative(problem, activations[k], targets[k])
-            deltas[k] = times_derivative(output_activation, activations[k], activations[k], g)
-    for k in range(n_outputs):
-        deltas[k] *= weight
-
-
-@kernel
+@kernel(inline=True)
 def compute_output_deltas(output_activation, problem, activations, rows, deltas):
     """Delta of every output node, scaled by each sample's weight."""
-    for s in range(deltas.shape[0]):
+    n_rows, n_outputs = deltas.shape
+    targets = problem.targets
+    canonical = is_canonical(output_activation, problem.loss_code)
+    for s in range(n_rows):
         row = rows[s]
-        output_deltas_row(output_activation, problem, activations[s], problem.targets[row],
-                          problem.sample_weight[row], deltas[s])  # fmt: skip
+        if canonical:
+            for k in range(n_outputs):
+                deltas[s, k] = activations[s, k] - targets[row, k]
+        elif output_activation == SOFTMAX:
+            # softmax couples its nodes: delta_k = a_k (g_k - sum_j g_j a_j)
+            weighted = 0.0
+            for j in range(n_outputs):
+                weighted += (
+                    loss_derivative(problem, activations[s, j], targets[row, j]) * activations[s, j]
+                )
+            for k in range(n_outputs):
+                g = loss_derivative(problem, activations[s, k], targets[row, k])
+                deltas[s, k] = activations[s, k] * (g - weighted)
+        else:
+            for k in range(n_outputs):
+                g = loss_derivative(problem, activations[s, k], targets[row, k])
+                deltas[s, k] = times_derivative(
+                    output_activation, activations[s, k], activations[s, k], g
+                )
+        weight = problem.sample_weight[row]
+        for k in range(n_outputs):
+            deltas[s, k] *= weight
 
 
 @kernel
@@ -65,57 +65,47 @@ def compute_hidden_deltas(
     times_derivatives(hidden_activation, activations, net_inputs, deltas)
 
 
-@kernel
-def times_derivative_row(hidden_activation, activations, net_inputs, deltas):
-    """deltas[j] *= f'(net_j) for every hidden node j of one sample.
+@kernel(inline=True)
+def times_derivatives(hidden_activation, activations, net_inputs, deltas):
+    """deltas[s, j] *= f'(net_j) for every hidden node j of every sample s.
 
     ``net_inputs`` holds the nodes' net inputs where the derivative needs
-    them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it may be empty. One
-    loop per activation: the code is known inside each, so the inlined
-    formula folds and the loop vectorises (see
-    ``forward.bias_and_activate_row``).
+    them (``codes.NET_INPUT_ACTIVATIONS``); otherwise it may be empty.
     """
-    n_nodes = deltas.shape[0]
+    n_rows, n_nodes = deltas.shape
     # net inputs are only read by activations that need them
-    net = net_inputs if net_inputs.shape[0] == n_nodes else activations
-    a = activations
-    if hidden_activation == RELU:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-    elif hidden_activation == TANH:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-    elif hidden_activation == LOGISTIC:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-    elif hidden_activation == EXP:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-    elif hidden_activation == LEAKY_RELU:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-    elif hidden_activation == ELU:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-    elif hidden_activation == GELU:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-    elif hidden_activation == SOFTPLUS:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-    elif hidden_activation == SILU:
-        for j in range(n_nodes):
-            deltas[j] = times_derivative(hidden_activation, a[j], net[j], deltas[j])
-
-
-@kernel
-def times_derivatives(hidden_activation, activations, net_inputs, deltas):
-    """deltas[s, j] *= f'(net_j) for every hidden node j of every sample s
-    (``net_inputs`` as in ``times_derivative_row``: per sample, or empty)."""
-    keeps = net_inputs.shape[0] == deltas.shape[0]
-    for s in range(deltas.shape[0]):
-        net = net_inputs[s] if keeps else net_inputs.ravel()
-        times_derivative_row(hidden_activation, activations[s], net, deltas[s])
+    kept = net_inputs if net_inputs.shape[0] == n_rows else activations
+    # one loop per activation: the code is known inside each, so the inlined
+    # formula folds and the loop vectorises (see forward.add_bias_and_activate)
+    for s in range(n_rows):
+        a, net, delta = activations[s], kept[s], deltas[s]
+        if hidden_activation == RELU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
+        elif hidden_activation == TANH:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
+        elif hidden_activation == LOGISTIC:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
+        elif hidden_activation == EXP:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
+        elif hidden_activation == LEAKY_RELU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
+        elif hidden_activation == ELU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
+        elif hidden_activation == GELU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
+        elif hidden_activation == SOFTPLUS:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
+        elif hidden_activation == SILU:
+            for j in range(n_nodes):
+                delta[j] = times_derivative(hidden_activation, a[j], net[j], delta[j])
 
 
 @kernel

@@ -15,67 +15,62 @@ from .codes import ELU, EXP, GELU, LEAKY_RELU, LOGISTIC, RELU, SILU, SOFTMAX, SO
 from .products import weighted_sums
 
 
-@kernel
-def bias_and_activate_row(activation_code, biases, row, kept_net_inputs):
-    """row[j] = f(weighted sum + b[j]) for one sample's nodes, in place;
-    ``kept_net_inputs`` (one per node, or empty) receives the net inputs.
+@kernel(inline=True)
+def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
+    """nodes[s, j] = f(weighted sum + b[j]), in place.
 
-    One loop per activation: inside it the code is known, so the compiler
+    ``kept_net_inputs`` receives every node's net input too, unless it is
+    empty (the output layer keeps them, and hidden layers whose activation's
+    derivative needs them; the teaching trace keeps all).
+
+    Bias and activation are applied in one pass over each sample's nodes, one
+    loop per activation: inside it the code is known, so the compiler
     inlines the formula, folds its branches and vectorises the loop (a pass
     for the bias and another for the activation runs several times
     slower). The loops pass the variable ``activation_code``, not the named
     constant: Numba compiles a callee once per literal argument.
     """
-    n_nodes = row.shape[0]
+    n_rows, n_nodes = nodes.shape
     if kept_net_inputs.shape[0] > 0:
-        for j in range(n_nodes):
-            kept_net_inputs[j] = row[j] + biases[j]
-    if activation_code == RELU:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    elif activation_code == TANH:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    elif activation_code == LOGISTIC:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    elif activation_code == EXP:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    elif activation_code == LEAKY_RELU:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    elif activation_code == ELU:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    elif activation_code == GELU:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    elif activation_code == SOFTPLUS:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    elif activation_code == SILU:
-        for j in range(n_nodes):
-            row[j] = activate(activation_code, row[j] + biases[j])
-    else:  # identity and softmax
-        for j in range(n_nodes):
-            row[j] += biases[j]
-        if activation_code == SOFTMAX:
-            softmax_row(row)
-
-
-@kernel
-def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
-    """nodes[s, j] = f(weighted sum + b[j]), in place, sample by sample.
-
-    ``kept_net_inputs`` receives every node's net input too, unless it is
-    empty (the output layer keeps them, and hidden layers whose activation's
-    derivative needs them; the teaching trace keeps all).
-    """
-    keeps = kept_net_inputs.shape[0] > 0
-    for s in range(nodes.shape[0]):
-        kept = kept_net_inputs[s] if keeps else kept_net_inputs.ravel()
-        bias_and_activate_row(activation_code, biases, nodes[s], kept)
+        # element by element: a slice assignment would compile Numba's
+        # broadcasting error message, seconds of compile time for every process
+        for s in range(n_rows):
+            for j in range(n_nodes):
+                kept_net_inputs[s, j] = nodes[s, j] + biases[j]
+    for s in range(n_rows):
+        row = nodes[s]
+        if activation_code == RELU:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == TANH:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == LOGISTIC:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == EXP:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == LEAKY_RELU:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == ELU:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == GELU:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == SOFTPLUS:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        elif activation_code == SILU:
+            for j in range(n_nodes):
+                row[j] = activate(activation_code, row[j] + biases[j])
+        else:  # identity and softmax
+            for j in range(n_nodes):
+                row[j] += biases[j]
+            if activation_code == SOFTMAX:
+                softmax_row(row)
 
 
 @kernel

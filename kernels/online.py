@@ -16,10 +16,15 @@ worked out once per epoch.
 import numpy as np
 
 from ._jit import kernel
-from .backward import finished_gradient, output_deltas_row, penalised_sum, times_derivative_row
+from .backward import (
+    compute_output_deltas,
+    finished_gradient,
+    penalised_sum,
+    times_derivatives,
+)
 from .checks import check_optimizer, check_training
 from .codes import SGD
-from .forward import bias_and_activate_row
+from .forward import add_bias_and_activate
 from .layout import biases_of, biases_start, nodes_of, weights_of, weights_start
 from .losses import regularised_loss, sample_loss
 from .network import hidden_net_inputs, squared_weights
@@ -105,12 +110,6 @@ def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, we
 
 
 @kernel
-def one_row(matrix):
-    """Row 0 of a one-row matrix, or an empty vector for an empty matrix."""
-    return matrix[0] if matrix.shape[0] > 0 else matrix.ravel()
-
-
-@kernel
 def layer_views(net, params, work):
     """The views of one example, built once per epoch, layer 1 first: each
     layer's weights and biases; its activations and deltas as one-row
@@ -127,9 +126,8 @@ def layer_views(net, params, work):
              range(1, n_layers + 1)]  # fmt: skip
     deltas = [nodes_of(work.deltas, layer_units, max_rows, layer, 1) for layer in
               range(1, n_layers + 1)]  # fmt: skip
-    kept = [one_row(hidden_net_inputs(work, layer_units, layer, 1)) for layer in
-            range(1, n_layers)]  # fmt: skip
-    kept.append(work.output_net_inputs[0])
+    kept = [hidden_net_inputs(work, layer_units, layer, 1) for layer in range(1, n_layers)]
+    kept.append(work.output_net_inputs[:1])
     starts = [(weights_start(layer_units, layer), biases_start(layer_units, layer)) for layer in
               range(n_layers)]  # fmt: skip
     small = np.array([layer_units[layer] * layer_units[layer + 1] < SMALL_PRODUCT for layer in
@@ -219,9 +217,9 @@ def train_examples(data, net, problem, order, params, work, optimizer):
                 weighted_sums(X[row : row + 1] if layer == 0 else nodes[layer - 1],
                               weights[layer], nodes[layer], blocks)  # fmt: skip
             code = output_code if layer == n_layers - 1 else hidden_code
-            bias_and_activate_row(code, biases[layer], rows[layer], kept[layer])
+            add_bias_and_activate(code, biases[layer], nodes[layer], kept[layer])
         # the loss, with the weights before this example's step
-        loss = sample_loss(problem, output_code, rows[-1], kept[-1], targets[row])
+        loss = sample_loss(problem, output_code, rows[-1], kept[-1][0], targets[row])
         accumulated_loss += regularised_loss(
             problem.loss_code,
             n_outputs,
@@ -231,12 +229,12 @@ def train_examples(data, net, problem, order, params, work, optimizer):
             weight,
         )
         # every delta, through the weights as they were
-        output_deltas_row(output_code, problem, rows[-1], targets[row], weight, delta_rows[-1])
+        compute_output_deltas(output_code, problem, nodes[-1], order[s : s + 1], deltas[-1])
         for layer in range(n_layers - 2, -1, -1):
             if small[layer + 1]:
                 back_signal_row(delta_rows[layer + 1], weights[layer + 1], delta_rows[layer])
             else:
                 back_signals(deltas[layer + 1], weights[layer + 1], deltas[layer], blocks)
-            times_derivative_row(hidden_code, rows[layer], kept[layer], delta_rows[layer])
+            times_derivatives(hidden_code, nodes[layer], kept[layer], deltas[layer])
         change_weights(params, optimizer, settings, inputs, views, alpha, typed(weight))
     return accumulated_loss

@@ -105,7 +105,7 @@ def matrix_product(left, right, out, blocks):
         blocks_one_by_one(left, right, out, blocks.rows)
 
 
-@kernel
+@kernel(inline=True)
 def weighted_sum_row(inputs, weights, out):
     """out[j] = sum_i inputs[i] * weights[i, j] for one sample, as a loop."""
     fan_out = out.shape[0]
@@ -130,7 +130,7 @@ def weighted_sums(inputs, weights, out, blocks):
         weighted_sum_row(inputs[s], weights, out[s])
 
 
-@kernel
+@kernel(inline=True)
 def back_signal_row(deltas_out, weights_out, out):
     """out[j] = sum_k weights_out[j, k] * deltas_out[k] for one sample, as a loop."""
     for j in range(out.shape[0]):

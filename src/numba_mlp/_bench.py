@@ -55,10 +55,17 @@ def _classifiers():
     return {"numba_mlp": NumbaMLP, "sklearn": SklearnMLP}
 
 
+#: The runs key of our fit with BLAS limited to one thread
+#: (``threadpoolctl.threadpool_limits(1)``): what the thread policy must not
+#: lose to by more than 10%.
+ONE_THREAD = "numba_mlp, 1 thread"
+
+
 def time_fits(case, repeats, runs):
     """``{library: (seconds per epoch, peak traced MB)}`` of each library's fit.
 
-    ``runs`` maps a library to the ``(X, y, extra_epochs)`` it is timed on.
+    ``runs`` maps a library (or ``ONE_THREAD``) to the ``(X, y,
+    extra_epochs)`` it is timed on.
     An epoch's time is the difference between fits of ``1 + extra_epochs``
     epochs and of one epoch, divided by ``extra_epochs``: what a fit costs
     whatever the number of epochs (validation, label encoding, set-up) is
@@ -66,10 +73,15 @@ def time_fits(case, repeats, runs):
     both lengths, are interleaved round by round, so that a busy moment of
     the machine falls on all of them alike.
     """
+    from threadpoolctl import threadpool_limits
+
     classes = _classifiers()
 
     def fit(library, epochs):
         X, y, _ = runs[library]
+        if library == ONE_THREAD:
+            with threadpool_limits(1):
+                return classes["numba_mlp"](**fit_parameters(case, epochs)).fit(X, y)
         return classes[library](**fit_parameters(case, epochs)).fit(X, y)
 
     fits = {
@@ -80,10 +92,12 @@ def time_fits(case, repeats, runs):
     seconds = interleaved_medians(fits, repeats)
     results = {}
     for library, (_, _, extra_epochs) in runs.items():
-        tracemalloc.start()
-        fit(library, 1)
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
+        peak = float("nan")
+        if library != ONE_THREAD:
+            tracemalloc.start()
+            fit(library, 1)
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
         one, more = seconds[library, 1], seconds[library, 1 + extra_epochs]
         # more <= one: the machine was too noisy to tell an epoch apart
         epoch = (more - one) / extra_epochs if more > one else float("nan")
@@ -270,6 +284,7 @@ CASE_HEADER = [
     "GFLOP/s",
     "% peak",
     "% GEMM bound",
+    "vs our 1 thread",
     "peak MB (ours/sk)",
 ]
 
@@ -303,8 +318,11 @@ def fit_rows(cases, repeats, quick, gemm_rates, bounds, extra):
         if case.batch_size == 1:  # scikit-learn's online loop: time a subset
             subset = SKLEARN_ONLINE_SAMPLES
             runs["sklearn"] = (X[:subset], y[:subset], 1)
+        else:  # online learning computes no product BLAS could share
+            runs[ONE_THREAD] = (X, y, epochs)
         times = time_fits(case, repeats, runs)
         (ours, our_peak), (theirs, their_peak) = times["numba_mlp"], times["sklearn"]
+        one_thread = times.get(ONE_THREAD, (float("nan"), None))[0]
         if case.batch_size == 1:
             theirs *= n_samples / subset
         if case.dtype is np.float32:
@@ -328,6 +346,7 @@ def fit_rows(cases, repeats, quick, gemm_rates, bounds, extra):
             _format_number(gflops, "{:.1f}"),
             _format_number(100 * gflops / gemm_rates[case.dtype], "{:.0f}%"),
             _format_number(100 * bound / ours, "{:.0f}%") if bound else "-",
+            _format_number(one_thread / ours, "{:.2f}x"),
             f"{our_peak:.0f} / {their_peak:.0f}",
         ]
         for library in extra:
@@ -355,6 +374,7 @@ def predict_rows(cases, repeats, quick, extra):
                 _format_seconds(theirs),
                 f"{theirs / ours:.2f}x",
                 f">= {case.target:g}x",
+                "-",
                 "-",
                 "-",
                 "-",
@@ -448,7 +468,9 @@ def run_bench(quick=False, load=True, out=None):
         f"{repeats} fit{'s' if repeats > 1 else ''}, the two libraries' fits taking turns; "
         "both libraries on the same data; "
         "% peak = GFLOP/s / numpy's GEMM rate above; % GEMM bound = numpy's time for the "
-        "epoch's products at their own shapes / the epoch's time"
+        "epoch's products at their own shapes / the epoch's time; vs our 1 thread = our "
+        "epoch under threadpool_limits(1) / our epoch, timed in the same turns "
+        "(the thread policy's target: >= 0.91x)"
     )
     say()
 

@@ -232,7 +232,8 @@ class ThreadChoice:
     taking turns (the parts add up to the epoch bit for bit), and steps that
     cannot be split are run one each way. Each timing starts in turn, and
     tries sharing only for steps long enough to win back a busy core's delay
-    (``MIN_SHARED_STEP``), giving up as soon as it is far slower (``GIVE_UP``). It is taken at the first step, again after
+    (``MIN_SHARED_STEP``), giving up as soon as it is far slower
+    (``GIVE_UP``). It is taken at the first step, again after
     ``FIRST_INTERVAL`` steps, doubling while the way in use stays the
     faster, and at the next step when steps slow down (``SLOWER_STEP``).
     """

@@ -183,7 +183,8 @@ class FakeBench:
 
     def time_fits(self, case, repeats, runs):
         self.loaded_calls += [self.core_is_busy()] * 2  # both libraries
-        return {"numba_mlp": (1e-4, 1.0), "sklearn": (4e-4, 2.0)}
+        assert set(runs) == {"numba_mlp", "sklearn", _bench.ONE_THREAD}
+        return {"numba_mlp": (1e-4, 1.0), "sklearn": (4e-4, 2.0), _bench.ONE_THREAD: (1.1e-4, 0)}
 
     def products_time(self, shapes, dtype, repeats):
         self.products_calls.append(self.core_is_busy())
@@ -235,9 +236,11 @@ def test_report_has_the_quiet_and_loaded_tables_and_the_grid_searches(monkeypatc
         assert fit_row["% peak"] == "46%"
         # under load too, against the bound of the quiet machine
         assert fit_row["% GEMM bound"] == "80%"
+        assert fit_row["vs our 1 thread"] == "1.10x"
         predict_row = dict(zip(header, cells(next(r for r in table if r.startswith("predict")))))
         assert predict_row["speed-up"] == "6.00x"
         assert predict_row["% GEMM bound"] == "-"
+        assert predict_row["vs our 1 thread"] == "-"
 
     # four quiet timer calls (fit and predict, both libraries), then four loaded
     assert fake.loaded_calls == [False] * 4 + [True] * 4
