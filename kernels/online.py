@@ -113,8 +113,8 @@ def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, we
 def layer_views(net, params, work):
     """The views of one example, built once per epoch, layer 1 first: each
     layer's weights and biases; its activations and deltas as one-row
-    matrices (for products handed to BLAS) and as vectors; its kept net
-    inputs as a vector (empty if not kept); where its weights and biases
+    matrices and as vectors (the loops of small products take vectors); its
+    kept net inputs as a one-row matrix (no rows if not kept); where its weights and biases
     start in the parameter buffer; and whether its products are small
     enough for a loop (``products.SMALL_PRODUCT``), as the minibatch path
     decides."""
