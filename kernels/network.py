@@ -15,7 +15,7 @@ from .backward import (
     compute_output_deltas,
     finish_gradient,
 )
-from .bundles import Blocks, Data, Net, Work
+from .bundles import Blocks
 from .checks import check_data, check_network, check_work
 from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
@@ -229,7 +229,8 @@ def predict_dense(
 ):  # fmt: skip
     """``predict_outputs`` for a dense, C-ordered X given with the network as
     plain arrays and codes, which Numba's dispatcher types in a fraction of
-    the time bundles take: what makes a one-row prediction cheap. Large
+    the time bundles take, and computed layer by layer into two buffers (no
+    bundles, no kept net inputs): what makes a one-row prediction cheap. Large
     products are computed in ``Blocks(block_rows, shared_blocks)``
     (``products.matrix_product``): two plain arguments, which the dispatcher
     types faster than a bundle.
@@ -250,21 +251,31 @@ def predict_dense(
     for value in X.ravel():
         if not np.isfinite(value):
             return False
-    dtype = X.dtype
-    no_values = np.empty(0, dtype=dtype)
-    no_indices = np.empty(0, dtype=np.int64)
-    data = Data(X, no_values, no_indices, no_indices, False)
-    net = Net(layer_units, hidden_activation, output_activation, np.empty(0, dtype=np.float64))
-    node_count = max_rows * layer_units[1:].sum()
-    work = Work(
-        np.empty((0, layer_units[0]), dtype=dtype),
-        np.empty(node_count, dtype=dtype),
-        no_values,
-        no_values,
-        no_values,
-        np.empty((max_rows, layer_units[-1]), dtype=dtype),
-        max_rows,
-        Blocks(block_rows, shared_blocks),
-    )
-    predict_outputs(data, net, params, work, outputs)
+    blocks = Blocks(block_rows, shared_blocks)
+    widest = 1
+    for layer in range(1, last):
+        widest = max(widest, layer_units[layer])
+    half = max_rows * widest  # two halves: the nodes of one hidden layer, then the next
+    hidden = np.empty(2 * half, dtype=X.dtype)
+    not_kept = np.empty((0, 1), dtype=X.dtype)
+    previous = outputs[:0]  # the nodes of the layer before
+    for start in range(0, X.shape[0], max_rows):
+        stop = min(start + max_rows, X.shape[0])
+        n_rows = stop - start
+        for layer in range(last):
+            if layer == last - 1:
+                code, nodes = output_activation, outputs[start:stop]
+            else:
+                at = (layer % 2) * half
+                code = hidden_activation
+                nodes = hidden[at : at + n_rows * layer_units[layer + 1]].reshape(
+                    (n_rows, layer_units[layer + 1])
+                )
+            weights = weights_of(params, layer_units, layer)
+            biases = biases_of(params, layer_units, layer)
+            if layer == 0:
+                compute_layer(X[start:stop], weights, biases, code, nodes, not_kept, blocks)
+            else:
+                compute_layer(previous, weights, biases, code, nodes, not_kept, blocks)
+            previous = nodes
     return True

@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network import MLPClassifier as SklearnClassifier
 
 from numba_mlp import MLPClassifier, MLPRegressor
-from numba_mlp._network import read_only
+from numba_mlp._network import CHUNK_ROWS, read_only
 from numba_mlp.kernels import predict_dense
 
 from reference import forward
@@ -161,3 +161,11 @@ def test_strided_and_fortran_ordered_rows(fitted):
     expected = fitted.predict_proba(np.ascontiguousarray(X[::2]))
     assert_array_equal(fitted.predict_proba(X[::2]), expected)
     assert_array_equal(fitted.predict_proba(np.asfortranarray(X[::2])), expected)
+
+
+@pytest.mark.parametrize("hidden", [(), (6, 4, 3)], ids=["no hidden layer", "three hidden layers"])
+def test_predictions_in_chunks_through_any_depth_follow_the_numpy_reference(hidden):
+    rows = RNG.standard_normal((CHUNK_ROWS + 905, 5))  # two chunks, the second partial
+    model = MLPClassifier(hidden_layer_sizes=hidden, max_iter=5, random_state=0)
+    model.fit(X, Y_CLASSES)
+    assert_allclose(model.predict_proba(rows), reference_proba(model, rows), rtol=1e-12, atol=1e-15)
