@@ -23,8 +23,9 @@ would change the results. So, while a network trains:
 
 A prediction follows the same rules without the timing: its products are
 computed whole on this thread when small, in row blocks when large, shared
-out if no other fit or prediction is running in the process (a prediction is
-short, and sharing a large one is what BLAS would do with its own threads). Predictions in
+out if no fit or prediction is running in another thread of the process (a
+prediction is short, and sharing a large one is what BLAS would do with its
+own threads). Predictions in
 several threads at once (the scores of a threaded grid search) then no
 longer queue for BLAS's pool.
 
@@ -81,6 +82,7 @@ GIVE_UP = 2.0
 
 _lock = threading.Lock()
 _depth = 0
+_threads_in = [0]  # threads with a fit or prediction under the policy now
 _saved = []
 _allowed = [1]
 _sharing = threading.Lock()  # held by the one fit sharing its blocks out (or timing)
@@ -94,6 +96,8 @@ def _after_fork_in_child():
     global _depth
     _forked[0] = True
     _depth = 0
+    _threads_in[0] = 0
+    _local.depth = 0
     _saved.clear()
 
 
@@ -115,6 +119,19 @@ def _blas_libraries():
     return ThreadpoolController().select(user_api="blas").lib_controllers
 
 
+def _set_threads(library, threads):
+    """Set ``library``'s thread count (a threadpoolctl controller).
+
+    OpenBLAS 0.3.30 ignores ``openblas_set_num_threads`` called from a thread
+    other than the main one once the main thread has called it; its
+    ``openblas_set_num_threads_local`` is then heard, by every thread."""
+    library.set_num_threads(threads)
+    if library.num_threads != threads:
+        set_local = getattr(library.dynlib, "openblas_set_num_threads_local", None)
+        if set_local is not None:
+            set_local(threads)
+
+
 @contextmanager
 def _one_blas_thread():
     """BLAS on one thread within the block; yields the threads it had allowed.
@@ -128,18 +145,35 @@ def _one_blas_thread():
             _allowed[0] = max([1] + [threads for _, threads in _saved])
             for library, threads in _saved:
                 if threads > 1:
-                    library.set_num_threads(1)
+                    _set_threads(library, 1)
         _depth += 1
+        _local.depth = getattr(_local, "depth", 0) + 1
+        if _local.depth == 1:
+            _threads_in[0] += 1
         allowed = _allowed[0]
     try:
         yield allowed
     finally:
         with _lock:
             _depth -= 1
+            _local.depth -= 1
+            if _local.depth == 0:
+                _threads_in[0] -= 1
             if _depth == 0:
                 for library, threads in _saved:
-                    library.set_num_threads(threads)
+                    _set_threads(library, threads)
                 _saved.clear()
+
+
+def _policy():
+    """``NUMBA_MLP_BLAS_THREADS`` from the environment: 'auto' or 'unchanged'."""
+    policy = os.environ.get("NUMBA_MLP_BLAS_THREADS", "auto")
+    if policy not in ("auto", "unchanged"):
+        raise ValueError(
+            f"NUMBA_MLP_BLAS_THREADS={policy!r} in the environment is not understood: "
+            "set it to 'unchanged' (BLAS as configured) or 'auto' (the default), or unset it."
+        )
+    return policy
 
 
 @contextmanager
@@ -149,13 +183,7 @@ def blas_threads_for(layer_units, batch_rows, earlier=None):
     ``current_choice()``. An ``earlier`` choice of the same estimator
     (``partial_fit`` called again) is kept, timings and all, if it fits."""
     product = largest_product(layer_units, batch_rows)
-    policy = os.environ.get("NUMBA_MLP_BLAS_THREADS", "auto")
-    if policy not in ("auto", "unchanged"):
-        raise ValueError(
-            f"NUMBA_MLP_BLAS_THREADS={policy!r} in the environment is not understood: "
-            "set it to 'unchanged' (BLAS as configured) or 'auto' (the default), or unset it."
-        )
-    if policy == "unchanged" or product < SMALL_PRODUCT:
+    if _policy() == "unchanged" or product < SMALL_PRODUCT:
         choice = ThreadChoice(1)
         with _choosing(choice):
             yield choice
@@ -178,7 +206,7 @@ def prediction_blocks(largest_weights, chunk_rows):
     manager that yields the ``Blocks`` to compute its products with (the
     same blocks whether shared out or not: the same results)."""
     product = largest_weights * chunk_rows
-    if product < SMALL_PRODUCT or os.environ.get("NUMBA_MLP_BLAS_THREADS") == "unchanged":
+    if product < SMALL_PRODUCT or _policy() == "unchanged":
         return _WHOLE_PRODUCTS
     return _prediction_blocks(product)
 
@@ -190,7 +218,7 @@ def _prediction_blocks(product):
         if most <= 1:
             yield WHOLE
             return
-        busy = _depth > 1  # another fit or prediction runs in this process
+        busy = _threads_in[0] > 1  # a fit or prediction runs in another thread
         if busy or _forked[0] or not _sharing.acquire(blocking=False):
             yield Blocks(most, False)
             return
@@ -247,6 +275,7 @@ class ThreadChoice:
         self._reference = None  # seconds a batch of the way in use took when timed
         self._slow_steps = 0  # steps in a row slower than SLOWER_STEP x the reference
         self._trial = {}  # a timing over whole steps, way by way: shared -> seconds a batch
+        self._warmed_up = False  # a fit's first whole step loads the kernels: not timed
 
     def way(self, shared):
         """The ``Blocks`` of one way: shared out (True) or in turn (False)."""
@@ -324,6 +353,9 @@ class ThreadChoice:
         """A step of ``n_batches`` batches that ran wholly one way took
         ``seconds_a_batch`` a batch."""
         if self.timing_due:
+            if self.timings == 0 and not self._warmed_up:
+                self._warmed_up = True
+                return
             self._trial[shared] = seconds_a_batch
             if not shared and not self.worth_sharing(seconds_a_batch * n_batches):
                 self._trial[True] = math.inf  # not tried: too short to win
@@ -353,7 +385,7 @@ class ThreadChoice:
         cost = 0.5 * (slower / faster - 1) if faster > 0 else 0.0
         if math.isfinite(cost):
             spacing = min(max(self._interval, math.ceil(cost / TIMING_COST)), LONGEST_INTERVAL)
-        else:  # a way not tried, or given up on
+        else:  # sharing not tried: the steps are too short
             spacing = LONGEST_INTERVAL
         self._steps_to_timing = spacing
         self._reference = seconds_a_batch[shared]

@@ -315,7 +315,7 @@ EPOCH_CASES = {
 @needs_two_threads
 @needs_two_numba_threads
 @pytest.mark.parametrize("case", EPOCH_CASES)
-def test_epochs_timed_in_parts_are_the_epochs_run_whole(case, seen):
+def test_epochs_timed_in_parts_are_the_epochs_run_whole(case, seen, monkeypatch):
     params = dict(EPOCH_CASES[case])
     n_samples, float32 = params.pop("n_samples"), params.pop("float32", False)
     rng = np.random.RandomState(1)
@@ -326,8 +326,10 @@ def test_epochs_timed_in_parts_are_the_epochs_run_whole(case, seen):
         model = MLPClassifier(hidden_layer_sizes=(512,), max_iter=6, random_state=0, **params)
         return model.fit(X, y)
 
+    monkeypatch.setattr(_threads, "MIN_SHARED_STEP", 0.0)  # short epochs try sharing too
     timed = fit()
     assert len(seen) > timed.n_iter_  # some epochs ran in parts
+    assert any(blocks.shared for blocks in seen.blocks)  # some parts shared out
     with _threads._sharing:  # another fit is sharing: every epoch in one call, in turn
         del seen[:]
         whole = fit()
@@ -369,18 +371,35 @@ def predictions(monkeypatch):
 
 @needs_two_threads
 @needs_two_numba_threads
-def test_a_large_prediction_shares_one_thread_blas_blocks_unless_another_fit_runs(predictions):
+def test_a_large_prediction_shares_one_thread_blas_blocks_unless_a_fit_runs_elsewhere(predictions):
     model = _fit(64, (256,))
     X = np.random.RandomState(1).randn(1_000, 64)  # 1,000 x 64 x 256 multiply-adds
     before = _blas_threads()
     alone = model.predict_proba(X)
-    with _threads._one_blas_thread():  # as a fit in another thread holds the pools
+    fit_running, fit_done = threading.Event(), threading.Event()
+
+    def another_fit():  # holds the pools, in another thread, as a fit does
+        with _threads._one_blas_thread():
+            fit_running.set()
+            fit_done.wait(60)
+
+    other = threading.Thread(target=another_fit)
+    other.start()
+    try:
+        assert fit_running.wait(60)
         beside_a_fit = model.predict_proba(X)
-    assert predictions == [[1] * len(before)] * 2
-    assert predictions.blocks[0].rows == predictions.blocks[1].rows == 2
-    assert [blocks.shared for blocks in predictions.blocks] == [True, False]
+    finally:
+        fit_done.set()
+        other.join()
+    with _threads._one_blas_thread():  # this thread's own fit (early stopping's score)
+        within_a_fit = model.predict_proba(X)
+    assert predictions == [[1] * len(before)] * 3
+    allowed = min(max(before), numba.config.NUMBA_NUM_THREADS)
+    assert predictions.blocks[0].rows == predictions.blocks[1].rows == allowed
+    assert [blocks.shared for blocks in predictions.blocks] == [True, False, True]
     assert _blas_threads() == before
     np.testing.assert_array_equal(alone, beside_a_fit)
+    np.testing.assert_array_equal(alone, within_a_fit)
     with threadpool_limits(1):
         whole = model.predict_proba(X)
     np.testing.assert_allclose(alone, whole, rtol=1e-13)
@@ -400,8 +419,9 @@ def test_a_small_prediction_leaves_blas_as_it_is(predictions):
 def test_sharing_is_only_tried_for_epochs_long_enough_to_win_it_back(long_enough, seen,
                                                                      monkeypatch):  # fmt: skip
     monkeypatch.setattr(_threads, "MIN_SHARED_STEP", 0.0 if long_enough else 1e9)
-    _fit(64, (100,), n_samples=2000)  # 200 x 64 x 100 multiply-adds: split in two
-    assert all(blocks.rows == 2 for blocks in seen.blocks)
+    allowed = min(max(_blas_threads()), numba.config.NUMBA_NUM_THREADS)
+    _fit(64, (100,), n_samples=2000)  # 200 x 64 x 100 multiply-adds: split into blocks
+    assert all(blocks.rows == allowed for blocks in seen.blocks)
     assert any(blocks.shared for blocks in seen.blocks) == long_enough
 
 
@@ -424,3 +444,17 @@ def test_a_timing_stops_once_sharing_is_far_slower(monkeypatch, seen):
     model = _fit(64, (100,), n_samples=4000)
     assert [blocks.shared for blocks in seen.blocks].count(True) == 1
     assert not model._thread_choice.shared
+
+
+@needs_two_threads
+def test_a_fit_in_a_worker_thread_limits_blas_after_the_main_thread_set_it(seen):
+    # OpenBLAS ignores openblas_set_num_threads from other threads once the
+    # main thread has called it (as a fit in the main thread does)
+    before = _blas_threads()
+    with _threads._one_blas_thread():
+        pass
+    worker = threading.Thread(target=_fit, args=(32, (100,)))
+    worker.start()
+    worker.join()
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert _blas_threads() == before
