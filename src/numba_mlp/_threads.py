@@ -122,7 +122,7 @@ def _blas_libraries():
 def _set_threads(library, threads):
     """Set ``library``'s thread count (a threadpoolctl controller).
 
-    OpenBLAS 0.3.30 ignores ``openblas_set_num_threads`` called from a thread
+    OpenBLAS (0.3.30, 0.3.31) ignores ``openblas_set_num_threads`` called from a thread
     other than the main one once the main thread has called it; its
     ``openblas_set_num_threads_local`` is then heard, by every thread."""
     library.set_num_threads(threads)
