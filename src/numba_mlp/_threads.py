@@ -78,7 +78,7 @@ MIN_SHARED_STEP = 0.02
 #: A timing stops as soon as sharing has been this much slower per batch
 #: than computing in turn: the load is on the other core, and every further
 #: part run shared would cost as much again.
-GIVE_UP = 2.0
+GIVE_UP = 1.5
 
 _lock = threading.Lock()
 _depth = 0

@@ -112,7 +112,8 @@ class EpochRunner:
 
         The first part runs in turn. If at that pace the epoch is too short
         to win back what sharing costs on a busy machine, sharing is not
-        tried; and the timing stops as soon as sharing is far slower. A
+        tried; else it is tried on one batch first, and the timing stops as
+        soon as sharing is far slower. A
         fit's first timing starts with a batch in turn, untimed: it loads the
         kernels."""
         choice, batch = self.choice, self.batch_size
@@ -139,6 +140,8 @@ class EpochRunner:
                     if not choice.worth_sharing(epoch_in_turn):
                         seconds[True], batches[True] = math.inf, 1  # not tried
                         break
+                    run(True, batch)  # a first try of one batch: a busy core shows at once
+                    continue
                 run(shared, part)
             if min(seconds.values()) >= TIMED_SECONDS or choice.given_up(seconds, batches):
                 break
