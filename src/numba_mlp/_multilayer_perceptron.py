@@ -71,7 +71,7 @@ from ._network import (
 )
 from ._optimizers import OptimizerState
 from ._progress import EpochProgress
-from ._threads import blas_threads_for, prediction_blocks
+from ._threads import blas_threads_for, largest_product, prediction_blocks
 from ._training import (
     EpochRunner,
     FullBatchObjective,
@@ -861,8 +861,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         layer_units = check_fitted_weights(self)
         dtype = kernel_dtype(input_dtype, self.coefs_[0].dtype)
         params = pack(self.coefs_, self.intercepts_, dtype)
-        largest = max(a * b for a, b in zip(layer_units[:-1], layer_units[1:]))
-        return params, np.asarray(layer_units, dtype=np.int64), largest
+        largest_weights = largest_product(layer_units, 1)
+        return params, np.asarray(layer_units, dtype=np.int64), largest_weights
 
     def _share_fitted_weights(self):
         """Make ``coefs_`` and ``intercepts_`` views of one packed buffer, so

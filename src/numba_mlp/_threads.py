@@ -25,9 +25,8 @@ A prediction follows the same rules without the timing: its products are
 computed whole on this thread when small, in row blocks when large, shared
 out if no fit or prediction is running in another thread of the process (a
 prediction is short, and sharing a large one is what BLAS would do with its
-own threads). Predictions in
-several threads at once (the scores of a threaded grid search) then no
-longer queue for BLAS's pool.
+own threads). Predictions in several threads at once (the scores of a
+threaded grid search) then no longer queue for BLAS's pool.
 
 "Allowed" is what the user or joblib left BLAS (``threadpoolctl`` limits,
 joblib's workers), capped by Numba's thread count: the policy lowers
@@ -219,18 +218,31 @@ def _prediction_blocks(product):
             yield WHOLE
             return
         busy = _threads_in[0] > 1  # a fit or prediction runs in another thread
-        if busy or _forked[0] or not _sharing.acquire(blocking=False):
+        if busy or _forked[0]:
             yield Blocks(most, False)
             return
+        with _shared_out(most) as shared:
+            yield Blocks(most, shared)
+
+
+@contextmanager
+def _shared_out(threads):
+    """Yields whether this thread may share blocks out over ``threads`` of
+    Numba's threads within the block: no other fit or prediction of the
+    process is sharing (the ``_sharing`` lock), and Numba's threads are set
+    to ``threads`` (and set back afterwards)."""
+    if not _sharing.acquire(blocking=False):
+        yield False
+        return
+    try:
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
         try:
-            previous = numba.get_num_threads()
-            numba.set_num_threads(most)
-            try:
-                yield Blocks(most, True)
-            finally:
-                numba.set_num_threads(previous)
+            yield True
         finally:
-            _sharing.release()
+            numba.set_num_threads(previous)
+    finally:
+        _sharing.release()
 
 
 @contextmanager
@@ -295,18 +307,8 @@ class ThreadChoice:
         if not self.wants_threads:
             yield False
             return
-        if not _sharing.acquire(blocking=False):
-            yield False
-            return
-        try:
-            previous = numba.get_num_threads()
-            numba.set_num_threads(self.rows)
-            try:
-                yield True
-            finally:
-                numba.set_num_threads(previous)
-        finally:
-            _sharing.release()
+        with _shared_out(self.rows) as shared:
+            yield shared
 
     @property
     def timing_due(self):
