@@ -201,6 +201,7 @@ def train_examples(data, net, problem, order, params, work, optimizer):
     alpha = typed(problem.alpha)
     X, targets, sample_weight = data.X, problem.targets, problem.sample_weight
     hidden_code, output_code, blocks = net.hidden_activation, net.output_activation, work.blocks
+    outputs, output_net_inputs = rows[-1], kept[-1][0]
     accumulated_loss = 0.0
     for s in range(order.shape[0]):
         row = order[s]
@@ -219,7 +220,7 @@ def train_examples(data, net, problem, order, params, work, optimizer):
             code = output_code if layer == n_layers - 1 else hidden_code
             add_bias_and_activate(code, biases[layer], nodes[layer], kept[layer])
         # the loss, with the weights before this example's step
-        loss = sample_loss(problem, output_code, rows[-1], kept[-1][0], targets[row])
+        loss = sample_loss(problem, output_code, outputs, output_net_inputs, targets[row])
         accumulated_loss += regularised_loss(
             problem.loss_code,
             n_outputs,
