@@ -66,11 +66,11 @@ class Work(NamedTuple):
 
 class Blocks(NamedTuple):
     """How a large matrix product is computed (``products.matrix_product``):
-    whole, as BLAS chooses, or in fixed blocks of rows, one BLAS call each.
-    The blocks depend on the shapes only, so the result does not depend on
-    how many threads share them."""
+    whole, as BLAS chooses, or in fixed blocks of its rows or its columns,
+    one BLAS call each. The blocks depend on the shapes only, so the result
+    does not depend on how many threads share them."""
 
-    rows: int  #: blocks of the result's rows (1: whole products)
+    count: int  #: blocks of the result (1: whole products)
     shared: bool  #: shared out over Numba's threads; else computed in turn
 
 

@@ -224,14 +224,14 @@ def predict_outputs(data, net, params, work, outputs):
 
 @kernel
 def predict_dense(
-    X, layer_units, hidden_activation, output_activation, params, max_rows, outputs, block_rows,
+    X, layer_units, hidden_activation, output_activation, params, max_rows, outputs, n_blocks,
     shared_blocks,
 ):  # fmt: skip
     """``predict_outputs`` for a dense, C-ordered X given with the network as
     plain arrays and codes, which Numba's dispatcher types in a fraction of
     the time bundles take, and computed layer by layer into two buffers (no
     bundles, no kept net inputs): what makes a one-row prediction cheap. Large
-    products are computed in ``Blocks(block_rows, shared_blocks)``
+    products are computed in ``Blocks(n_blocks, shared_blocks)``
     (``products.matrix_product``): two plain arguments, which the dispatcher
     types faster than a bundle.
 
@@ -251,7 +251,7 @@ def predict_dense(
     for value in X.ravel():
         if not np.isfinite(value):
             return False
-    blocks = Blocks(block_rows, shared_blocks)
+    blocks = Blocks(n_blocks, shared_blocks)
     widest = 1
     for layer in range(1, last):
         widest = max(widest, layer_units[layer])

@@ -13,9 +13,10 @@ several times faster than any loop we could write (the documentation's
 performance page has the measurements).
 
 A fit whose products are large may split them into ``blocks`` fixed
-blocks of the result's rows (``matrix_product``): each block is one BLAS
-call, made by the driver to run on one thread, and the blocks are shared out
-over Numba's threads. Every block is computed the same way whichever thread
+blocks of the result's rows or columns (``matrix_product``): each block is
+one BLAS call on views of the matrices (``blas.strided_product``), made by
+the driver to run on one thread, and the blocks are shared out over Numba's
+threads. Every block is computed the same way whichever thread
 takes it, so the result does not depend on the number of threads: the
 driver may choose it by timing (``numba_mlp._threads``) without changing a
 bit of the fit.
@@ -23,86 +24,75 @@ bit of the fit.
 
 import numpy as np
 from numba import prange
-from numba.extending import overload
 
 from ._jit import kernel
+from .blas import strided_product
 
 #: Below this many multiply-adds a loop beats the overhead of a BLAS call.
 SMALL_PRODUCT = 4096
 
-#: Products of fewer multiply-adds are never split into row blocks: starting
+#: Products of fewer multiply-adds are never split into blocks: starting
 #: the threads would cost more than sharing the work saves.
 SPLIT_PRODUCT = 1 << 20
 
 
 @kernel
-def row_block(n_rows, n_blocks, block):
-    """First and past-the-last row of block ``block`` of ``n_blocks`` near-equal blocks."""
-    return block * n_rows // n_blocks, (block + 1) * n_rows // n_blocks
-
-
-def rows_of(matrix, start, stop):
-    """The rows ``start:stop`` of ``matrix``, as BLAS can take them: a view of
-    a C-ordered matrix; a copy of a Fortran-ordered one (the transposed inputs
-    of ``gradient_sums``) in Fortran order, which copies the inputs' rows."""
-    if matrix.flags.f_contiguous and not matrix.flags.c_contiguous:
-        return np.asfortranarray(matrix[start:stop])
-    return matrix[start:stop]
-
-
-@overload(rows_of, jit_options={"nogil": True})
-def _rows_of(matrix, start, stop):
-    if matrix.layout != "F":
-        return lambda matrix, start, stop: matrix[start:stop]
-
-    def copied(matrix, start, stop):
-        # row by row of the C-ordered matrix.T: an element loop, which Numba
-        # compiles to far faster code than its generic array copy
-        source = matrix.T
-        n_rows, n_columns = source.shape[0], stop - start
-        block = np.empty((n_rows, n_columns), dtype=matrix.dtype)
-        for r in range(n_rows):
-            for c in range(n_columns):
-                block[r, c] = source[r, start + c]
-        return block.T
-
-    return copied
+def block_bounds(n, n_blocks, block):
+    """First and past-the-last index of block ``block`` of ``n_blocks``
+    near-equal blocks of ``n``."""
+    return block * n // n_blocks, (block + 1) * n // n_blocks
 
 
 @kernel
-def product_of_rows(left, right, out, block, n_blocks):
-    """out[rows] = left[rows] @ right for the rows of one block: one BLAS call."""
-    start, stop = row_block(out.shape[0], n_blocks, block)
-    np.dot(rows_of(left, start, stop), right, out[start:stop])
+def splits_columns(left, right):
+    """Whether ``left @ right`` is split into blocks of its columns, not its rows.
+
+    Every block's BLAS call packs (copies into its own layout) the whole of
+    the operand that is not split: ``right`` for row blocks, ``left`` for
+    column blocks. Splitting the other one's way packs the smaller one again.
+    """
+    return left.shape[0] < right.shape[1]
+
+
+@kernel
+def product_of_block(left, right, out, block, n_blocks):
+    """One block of ``out = left @ right``, of its rows or its columns: one BLAS
+    call on views of the three matrices (no copies)."""
+    if splits_columns(left, right):
+        start, stop = block_bounds(out.shape[1], n_blocks, block)
+        strided_product(left, right[:, start:stop], out[:, start:stop])
+    else:
+        start, stop = block_bounds(out.shape[0], n_blocks, block)
+        strided_product(left[start:stop], right, out[start:stop])
 
 
 @kernel
 def blocks_one_by_one(left, right, out, n_blocks):
-    """Every row block of ``out = left @ right``, in turn, on this thread."""
+    """Every block of ``out = left @ right``, in turn, on this thread."""
     for block in range(n_blocks):
-        product_of_rows(left, right, out, block, n_blocks)
+        product_of_block(left, right, out, block, n_blocks)
 
 
 @kernel(parallel=True)
 def blocks_in_parallel(left, right, out, n_blocks):
-    """Every row block of ``out = left @ right``, shared out over Numba's threads."""
+    """Every block of ``out = left @ right``, shared out over Numba's threads."""
     for block in prange(n_blocks):
-        product_of_rows(left, right, out, block, n_blocks)
+        product_of_block(left, right, out, block, n_blocks)
 
 
 @kernel
 def matrix_product(left, right, out, blocks):
-    """out = left @ right through BLAS: whole, or in ``blocks.rows`` fixed row
+    """out = left @ right through BLAS: whole, or in ``blocks.count`` fixed
     blocks when it is large enough, shared out over Numba's threads if
     ``blocks.shared`` (the same result on any number of threads)."""
-    n_rows = out.shape[0]
-    multiply_adds = n_rows * left.shape[1] * right.shape[1]
-    if blocks.rows <= 1 or n_rows < blocks.rows or multiply_adds < SPLIT_PRODUCT:
+    multiply_adds = out.shape[0] * left.shape[1] * out.shape[1]
+    split_size = out.shape[1] if splits_columns(left, right) else out.shape[0]
+    if blocks.count <= 1 or split_size < blocks.count or multiply_adds < SPLIT_PRODUCT:
         np.dot(left, right, out)
     elif blocks.shared:
-        blocks_in_parallel(left, right, out, blocks.rows)
+        blocks_in_parallel(left, right, out, blocks.count)
     else:
-        blocks_one_by_one(left, right, out, blocks.rows)
+        blocks_one_by_one(left, right, out, blocks.count)
 
 
 @kernel(inline=True)

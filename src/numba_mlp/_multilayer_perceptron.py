@@ -823,7 +823,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         codes = ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.out_activation_]
         with policy as blocks:
             finite = predict_dense(
-                X, layer_units, *codes, params, max_rows, outputs, blocks.rows, blocks.shared
+                X, layer_units, *codes, params, max_rows, outputs, blocks.count, blocks.shared
             )
         if not finite:
             validate_data(self, X, reset=False)  # raises scikit-learn's error for non-finite X

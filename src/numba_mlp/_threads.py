@@ -12,8 +12,9 @@ would change the results. So, while a network trains:
 - a fit whose largest minibatch product is small (under
   ``products.SPLIT_PRODUCT`` multiply-adds) computes its products whole, on
   this thread: a second thread would cost more than it gains;
-- a fit with large products splits each of them into fixed blocks of rows
-  (one block per thread allowed), each one single-threaded BLAS call
+- a fit with large products splits each of them into fixed blocks of its
+  rows or columns (one block per thread allowed), each one single-threaded
+  BLAS call on views of the matrices
   (``kernels.products.matrix_product``). The blocks are the same whatever
   the number of threads, and so are the results, so the number of threads
   can follow the load: ``ThreadChoice`` times the fit's own batches both
@@ -22,7 +23,7 @@ would change the results. So, while a network trains:
   out only while that is faster.
 
 A prediction follows the same rules without the timing: its products are
-computed whole on this thread when small, in row blocks when large, shared
+computed whole on this thread when small, in blocks when large, shared
 out if no fit or prediction is running in another thread of the process (a
 prediction is short, and sharing a large one is what BLAS would do with its
 own threads). Predictions in several threads at once (the scores of a
@@ -190,7 +191,7 @@ def blas_threads_for(layer_units, batch_rows, earlier=None):
     with _one_blas_thread() as allowed:
         # (Numba's threads are only started for a fit that may use them)
         most = min(allowed, numba.get_num_threads()) if product >= SPLIT_PRODUCT else 1
-        fits = isinstance(earlier, ThreadChoice) and earlier.rows == most
+        fits = isinstance(earlier, ThreadChoice) and earlier.n_blocks == most
         choice = earlier if fits else ThreadChoice(most)
         with _choosing(choice):
             yield choice
@@ -264,7 +265,8 @@ def current_choice():
 class ThreadChoice:
     """How one fit computes its products, step (epoch, L-BFGS evaluation) by step.
 
-    With ``rows`` row blocks (one per thread allowed; 1: whole products),
+    With ``n_blocks`` blocks of each large product (one per thread
+    allowed; 1: whole products),
     the fit shares them out over as many threads or computes them in turn
     on this thread, whichever was faster per batch
     when last timed; the results are the same either way. The timing is the
@@ -278,8 +280,8 @@ class ThreadChoice:
     faster, and at the next step when steps slow down (``SLOWER_STEP``).
     """
 
-    def __init__(self, rows):
-        self.rows = rows
+    def __init__(self, n_blocks):
+        self.n_blocks = n_blocks
         self.shared = False
         self.timings = 0
         self._interval = FIRST_INTERVAL
@@ -291,23 +293,23 @@ class ThreadChoice:
 
     def way(self, shared):
         """The ``Blocks`` of one way: shared out (True) or in turn (False)."""
-        return Blocks(self.rows, shared) if self.rows > 1 else WHOLE
+        return Blocks(self.n_blocks, shared) if self.n_blocks > 1 else WHOLE
 
     @property
     def wants_threads(self):
         """True if the next step may share its blocks out (or time doing so)."""
-        can = self.rows > 1 and not _forked[0]
+        can = self.n_blocks > 1 and not _forked[0]
         return can and (self.shared or self.timing_due)
 
     @contextmanager
     def sharing(self):
         """Yields whether this fit may share its blocks during the block: it
         wants to, no other fit in the process is sharing or timing (the others
-        compute in turn meanwhile), and Numba's threads are set to ``rows``."""
+        compute in turn meanwhile), and Numba's threads are set to ``n_blocks``."""
         if not self.wants_threads:
             yield False
             return
-        with _shared_out(self.rows) as shared:
+        with _shared_out(self.n_blocks) as shared:
             yield shared
 
     @property

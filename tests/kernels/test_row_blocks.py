@@ -1,7 +1,8 @@
-"""Large products in fixed row blocks (``products.matrix_product``): the same
-bits whether the blocks are shared out over threads or computed in turn, and
-the product NumPy computes, to rounding; and an epoch run in two parts (as
-the driver times the two ways) is the same epoch."""
+"""Large products in fixed blocks of rows or columns
+(``products.matrix_product``): the same bits whether the blocks are shared
+out over threads or computed in turn, and the product NumPy computes, to
+rounding; and an epoch run in two parts (as the driver times the two ways)
+is the same epoch."""
 
 import numba
 import numpy as np
@@ -10,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from numba_mlp import kernels
 from numba_mlp.kernels.bundles import Blocks
-from numba_mlp.kernels.products import SPLIT_PRODUCT, matrix_product, row_block
+from numba_mlp.kernels.products import SPLIT_PRODUCT, block_bounds, matrix_product
 
 from helpers import make_net, make_work
 
@@ -18,28 +19,39 @@ RNG = np.random.default_rng(7)
 
 
 @pytest.mark.parametrize("n_rows,n_blocks", [(200, 2), (201, 2), (7, 3), (5, 5), (1000, 7)])
-def test_row_blocks_cover_every_row_once(n_rows, n_blocks):
-    rows = [r for b in range(n_blocks) for r in range(*row_block(n_rows, n_blocks, b))]
+def test_blocks_cover_every_row_once(n_rows, n_blocks):
+    rows = [r for b in range(n_blocks) for r in range(*block_bounds(n_rows, n_blocks, b))]
     assert rows == list(range(n_rows))
 
 
-# (result rows, inner size, result columns): the three products of a layer
+# (result rows, inner size, result columns): the three products of a layer;
+# the first two are split by columns (fewer result rows than columns), the
+# last by rows
 SHAPES = [(200, 784, 512), (256, 300, 97), (784, 200, 64)]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("left_transposed", [False, True])
-def test_blocks_shared_or_in_turn_give_the_same_bits(shape, left_transposed, dtype):
+@pytest.mark.parametrize("right_transposed", [False, True])
+def test_blocks_shared_or_in_turn_give_the_same_bits(
+    shape, left_transposed, right_transposed, dtype
+):
     n_rows, inner, n_cols = shape
     assert n_rows * inner * n_cols >= SPLIT_PRODUCT  # large enough to be split
-    # the gradient's product reads its left operand transposed (inputs.T)
+    # the gradient's product reads its left operand transposed (inputs.T),
+    # the back signals their right one (weights.T)
     left = (
         RNG.standard_normal((inner, n_rows)).T
         if left_transposed
         else RNG.standard_normal((n_rows, inner))
     )
-    left, right = left.astype(dtype), RNG.standard_normal((inner, n_cols)).astype(dtype)
+    right = (
+        RNG.standard_normal((n_cols, inner)).T
+        if right_transposed
+        else RNG.standard_normal((inner, n_cols))
+    )
+    left, right = left.astype(dtype), right.astype(dtype)
     results = {}
     previous = numba.get_num_threads()
     try:
@@ -106,7 +118,7 @@ def test_an_epoch_gives_the_same_bits_in_blocks_shared_or_in_turn():
             results.append((blocks, loss, params))
     # the same blocks, shared or in turn: the same bits
     for in_turn, shared in ((results[1], results[2]), (results[3], results[4])):
-        assert in_turn[0].rows == shared[0].rows and shared[0].shared
+        assert in_turn[0].count == shared[0].count and shared[0].shared
         assert shared[1] == in_turn[1]
         np.testing.assert_array_equal(shared[2], in_turn[2])
     first_params = results[1][2]

@@ -84,7 +84,7 @@ def test_a_large_network_splits_its_products_over_one_thread_blas_calls(seen):
     _fit(784, (512,), n_samples=250)  # 200 x 784 x 512 multiply-adds per product
     assert seen and all(threads == [1] * len(before) for threads in seen)
     allowed = min(max(before), numba.config.NUMBA_NUM_THREADS)
-    assert all(blocks.rows == allowed for blocks in seen.blocks)
+    assert all(blocks.count == allowed for blocks in seen.blocks)
     assert _blas_threads() == before
 
 
@@ -395,7 +395,7 @@ def test_a_large_prediction_shares_one_thread_blas_blocks_unless_a_fit_runs_else
         within_a_fit = model.predict_proba(X)
     assert predictions == [[1] * len(before)] * 3
     allowed = min(max(before), numba.config.NUMBA_NUM_THREADS)
-    assert predictions.blocks[0].rows == predictions.blocks[1].rows == allowed
+    assert predictions.blocks[0].count == predictions.blocks[1].count == allowed
     assert [blocks.shared for blocks in predictions.blocks] == [True, False, True]
     assert _blas_threads() == before
     np.testing.assert_array_equal(alone, beside_a_fit)
@@ -421,7 +421,7 @@ def test_sharing_is_only_tried_for_epochs_long_enough_to_win_it_back(long_enough
     monkeypatch.setattr(_threads, "MIN_SHARED_STEP", 0.0 if long_enough else 1e9)
     allowed = min(max(_blas_threads()), numba.config.NUMBA_NUM_THREADS)
     _fit(64, (100,), n_samples=2000)  # 200 x 64 x 100 multiply-adds: split into blocks
-    assert all(blocks.rows == allowed for blocks in seen.blocks)
+    assert all(blocks.count == allowed for blocks in seen.blocks)
     assert any(blocks.shared for blocks in seen.blocks) == long_enough
 
 
