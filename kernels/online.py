@@ -42,11 +42,9 @@ def example_gradient(gradient_sum, alpha, weight, sample_weight):
     return finished_gradient(gradient_sum, alpha, weight, sample_weight)
 
 
-@kernel(fastmath=False)
-def sgd_change_layer(params, velocities, layer_at, inputs, deltas, alpha, weight, settings):
-    """Gradient descent on one layer's weights and biases (``layer_at =
-    (where its weights start, where its biases start)``), each gradient formed
-    on the spot; ``settings = (learning_rate, momentum, nesterov)``."""
+@kernel(inline=True)
+def sgd_change_rows(params, velocities, layer_at, inputs, deltas, alpha, weight, settings):
+    """``sgd_change_layer``'s loops, pasted into it once for each of its cases."""
     learning_rate, momentum, nesterov = settings
     weights_at, biases_at = layer_at
     fan_out = deltas.shape[0]
@@ -74,11 +72,29 @@ def sgd_change_layer(params, velocities, layer_at, inputs, deltas, alpha, weight
 
 
 @kernel(fastmath=False)
-def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, weight, settings):
-    """Adam on one layer's weights and biases (``layer_at = (where its
-    weights start, where its biases start)``), each gradient formed on the
-    spot; ``settings = (learning_rate, beta_1, beta_2, epsilon, (1 - beta_1,
-    1 - beta_2))``."""
+def sgd_change_layer(params, velocities, layer_at, inputs, deltas, alpha, weight, settings):
+    """Gradient descent on one layer's weights and biases (``layer_at =
+    (where its weights start, where its biases start)``), each gradient formed
+    on the spot; ``settings = (learning_rate, momentum, nesterov)``.
+
+    The common cases (an unweighted example, Nesterov's momentum or none)
+    are written out with the branch's outcome as a constant, so that the
+    compiler drops the branch from the loop over a row's weights."""
+    learning_rate, momentum, nesterov = settings
+    one = params.dtype.type(1.0)
+    if weight == 1.0 and nesterov:
+        sgd_change_rows(params, velocities, layer_at, inputs, deltas, alpha, one,
+                        (learning_rate, momentum, True))  # fmt: skip
+    elif weight == 1.0:
+        sgd_change_rows(params, velocities, layer_at, inputs, deltas, alpha, one,
+                        (learning_rate, momentum, False))  # fmt: skip
+    else:
+        sgd_change_rows(params, velocities, layer_at, inputs, deltas, alpha, weight, settings)
+
+
+@kernel(inline=True)
+def adam_change_rows(params, first, second, layer_at, inputs, deltas, alpha, weight, settings):
+    """``adam_change_layer``'s loops, pasted into it once for each of its cases."""
     learning_rate, beta_1, beta_2, epsilon, one_minus = settings
     weights_at, biases_at = layer_at
     fan_out = deltas.shape[0]
@@ -107,6 +123,20 @@ def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, we
                 row[j], gradient, firsts[j], seconds[j], learning_rate, beta_1, beta_2, epsilon,
                 one_minus,
             )  # fmt: skip
+
+
+@kernel(fastmath=False)
+def adam_change_layer(params, first, second, layer_at, inputs, deltas, alpha, weight, settings):
+    """Adam on one layer's weights and biases (``layer_at = (where its
+    weights start, where its biases start)``), each gradient formed on the
+    spot; ``settings = (learning_rate, beta_1, beta_2, epsilon, (1 - beta_1,
+    1 - beta_2))``. An unweighted example's case is written out, as in
+    ``sgd_change_layer``."""
+    if weight == 1.0:
+        adam_change_rows(params, first, second, layer_at, inputs, deltas, alpha,
+                         params.dtype.type(1.0), settings)  # fmt: skip
+    else:
+        adam_change_rows(params, first, second, layer_at, inputs, deltas, alpha, weight, settings)
 
 
 @kernel

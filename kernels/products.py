@@ -99,6 +99,14 @@ def matrix_product(left, right, out, blocks):
 def weighted_sum_row(inputs, weights, out):
     """out[j] = sum_i inputs[i] * weights[i, j] for one sample, as a loop."""
     fan_out = out.shape[0]
+    if fan_out == 1:
+        # one node (a binary or one-target output): its weights lie side by
+        # side, and the sum is kept in a register, not in out[0]
+        total = out.dtype.type(0.0)
+        for i in range(inputs.shape[0]):
+            total += inputs[i] * weights[i, 0]
+        out[0] = total
+        return
     for j in range(fan_out):
         out[j] = 0.0
     for i in range(inputs.shape[0]):
