@@ -131,6 +131,13 @@ def weighted_sums(inputs, weights, out, blocks):
 @kernel(inline=True)
 def back_signal_row(deltas_out, weights_out, out):
     """out[j] = sum_k weights_out[j, k] * deltas_out[k] for one sample, as a loop."""
+    if deltas_out.shape[0] == 1:
+        # one node above (a binary or one-target output): one product a node,
+        # over weights that lie side by side
+        delta = deltas_out[0]
+        for j in range(out.shape[0]):
+            out[j] = weights_out[j, 0] * delta
+        return
     for j in range(out.shape[0]):
         weights_from_j = weights_out[j]
         signal = 0.0
