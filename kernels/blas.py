@@ -28,6 +28,15 @@ def strided_product(left, right, out):
 
 
 @kernel(inline=True)
+def submatrix(matrix, rows, columns):
+    """The view ``matrix[rows[0]:rows[1], columns[0]:columns[1]]``, typed as a
+    matrix of any strides (the explicit step makes Numba's layout 'A'), so
+    that one compilation of ``strided_product`` serves every block of every
+    product, whatever the layouts of the matrices it is cut from."""
+    return matrix[rows[0] : rows[1] : 1, columns[0] : columns[1] : 1]
+
+
+@kernel(inline=True)
 def _layout(matrix, item_size):
     """How BLAS reads ``matrix`` as BLAS's column-major operand of the
     transposed product (``out.T = right.T @ left.T``): (transposed, leading
@@ -65,8 +74,7 @@ def _strided_product(left, right, out):
         left_trans, left_step = _layout(left, item_size)
         out_trans, out_step = _layout(out, item_size)
         if right_trans == 0 or left_trans == 0 or out_trans != NOT_TRANSPOSED:
-            out[:, :] = np.dot(np.ascontiguousarray(left), np.ascontiguousarray(right))
-            return
+            raise ValueError("strided_product: a matrix without a unit stride")
         scalars = np.array((1.0, 0.0), dtype=dtype)  # alpha, beta: out = 1 * product + 0 * out
         status = gemm(
             kind, right_trans, left_trans, n_columns, n_rows, inner,

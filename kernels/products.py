@@ -26,7 +26,7 @@ import numpy as np
 from numba import prange
 
 from ._jit import kernel
-from .blas import strided_product
+from .blas import strided_product, submatrix
 
 #: Below this many multiply-adds a loop beats the overhead of a BLAS call.
 SMALL_PRODUCT = 4096
@@ -58,12 +58,16 @@ def splits_columns(left, right):
 def product_of_block(left, right, out, block, n_blocks):
     """One block of ``out = left @ right``, of its rows or its columns: one BLAS
     call on views of the three matrices (no copies)."""
+    (n_rows, inner), n_columns = left.shape, right.shape[1]
     if splits_columns(left, right):
-        start, stop = block_bounds(out.shape[1], n_blocks, block)
-        strided_product(left, right[:, start:stop], out[:, start:stop])
+        rows, columns = (0, n_rows), block_bounds(n_columns, n_blocks, block)
     else:
-        start, stop = block_bounds(out.shape[0], n_blocks, block)
-        strided_product(left[start:stop], right, out[start:stop])
+        rows, columns = block_bounds(n_rows, n_blocks, block), (0, n_columns)
+    strided_product(
+        submatrix(left, rows, (0, inner)),
+        submatrix(right, (0, inner), columns),
+        submatrix(out, rows, columns),
+    )
 
 
 @kernel
@@ -77,7 +81,8 @@ def blocks_one_by_one(left, right, out, n_blocks):
 def blocks_in_parallel(left, right, out, n_blocks):
     """Every block of ``out = left @ right``, shared out over Numba's threads."""
     for block in prange(n_blocks):
-        product_of_block(left, right, out, block, n_blocks)
+        # (prange counts in uint64: typed as the loop above, one compilation serves both)
+        product_of_block(left, right, out, np.int64(block), n_blocks)
 
 
 @kernel

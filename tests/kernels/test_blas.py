@@ -1,5 +1,6 @@
 """``blas.strided_product``: one BLAS call on views of larger matrices, the
-product NumPy computes, written into exactly the view it is given."""
+product NumPy computes, written into exactly the view it is given; a matrix
+BLAS cannot read as it is raises instead."""
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ def product_in_kernel(left, right, out):
 
 def views(dtype):
     """(name, left, right): operands laid out as the blocks of a product are,
-    and some that BLAS cannot take as they are (a reversed matrix)."""
+    and others whose rows or columns are evenly spaced."""
     left = RNG.standard_normal((30, 40)).astype(dtype)
     right = RNG.standard_normal((40, 50)).astype(dtype)
     fortran_left, fortran_right = np.asfortranarray(left), np.asfortranarray(right)
@@ -29,7 +30,6 @@ def views(dtype):
         ("columns of right", left[:, 5:30], right[5:30, 7:41]),
         ("rows of a transposed left", fortran_left[2:9], fortran_right[:, 3:9]),
         ("every other row", left[::2], right),
-        ("reversed", left[:, ::-1], right[::-1]),
         ("one row, one column", left[4:5], right[:, 6:7]),
         ("empty inner size", left[:, :0], right[:0]),
     ]
@@ -51,3 +51,12 @@ def test_the_product_of_views_lands_in_a_view_and_nowhere_else(dtype):
         assert np.isnan(border).sum() == frame.size - out.size, name
         np.testing.assert_array_equal(left, left_before)
         np.testing.assert_array_equal(right, right_before)
+
+
+def test_a_matrix_without_a_unit_stride_is_refused_before_blas_reads_it():
+    left, right = RNG.standard_normal((6, 8)), RNG.standard_normal((8, 5))
+    out = np.zeros((6, 5))
+    for bad_left, bad_right in ((left[:, ::-1], right), (left, right[:, ::-1])):
+        with pytest.raises(ValueError, match="unit stride"):
+            product_in_kernel(bad_left, bad_right, out)
+    np.testing.assert_array_equal(out, 0.0)
