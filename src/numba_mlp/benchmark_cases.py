@@ -8,6 +8,7 @@ speak of the same measurements.
 """
 
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -164,11 +165,19 @@ def interleaved_medians(functions, repeats=3):
 
     The functions are called in turn, ``repeats`` rounds of one call each,
     so that a busy moment of a shared machine falls on all of them alike
-    rather than on whichever happened to be running.
+    rather than on whichever happened to be running. After the first, each
+    round calls them in a shuffled order (seeded: the same in every run), so
+    that what a function leaves behind (BLAS threads still spinning after a
+    scikit-learn fit) does not always fall on the same next one.
     """
     times = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
+    shuffler = random.Random(0)
+    for round_ in range(repeats):
+        order = list(functions)
+        if round_:
+            shuffler.shuffle(order)
+        for name in order:
+            function = functions[name]
             start = time.perf_counter()
             function()
             times[name].append(time.perf_counter() - start)

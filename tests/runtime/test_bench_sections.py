@@ -94,7 +94,8 @@ def test_busy_process_stops_by_itself_when_the_bench_is_killed(run_python):
 
 def test_interleaved_medians_calls_the_functions_in_turn(monkeypatch):
     """Each function's own durations, on a fake clock that only the functions
-    move: the median of each, whatever the other one took."""
+    move: the median of each, whatever the other one took; every round calls
+    each once, and no function always follows the same one."""
     clock = [0.0]
     calls = []
     monkeypatch.setattr(benchmark_cases.time, "perf_counter", lambda: clock[0])
@@ -109,11 +110,21 @@ def test_interleaved_medians_calls_the_functions_in_turn(monkeypatch):
         return call
 
     medians = benchmark_cases.interleaved_medians(
-        {"a": function("a", [1.0, 5.0, 2.0]), "b": function("b", [30.0, 10.0, 20.0])},
-        repeats=3,
+        {
+            "a": function("a", [1.0, 5.0, 2.0, 4.0, 3.0]),
+            "b": function("b", [30.0, 10.0, 20.0, 50.0, 40.0]),
+            "c": function("c", [7.0, 8.0, 9.0, 6.0, 5.0]),
+        },
+        repeats=5,
     )
-    assert calls == ["a", "b"] * 3
-    assert medians == {"a": 2.0, "b": 20.0}
+    rounds = [calls[i : i + 3] for i in range(0, 15, 3)]
+    assert rounds[0] == ["a", "b", "c"]
+    assert all(sorted(round_) == ["a", "b", "c"] for round_ in rounds)
+    next_ones = {name: set() for name in "abc"}
+    for name, next_one in zip(calls, calls[1:]):
+        next_ones[name].add(next_one)
+    assert all(len(followers) > 1 for followers in next_ones.values())
+    assert medians == {"a": 3.0, "b": 30.0, "c": 7.0}
 
 
 def test_grid_search_case_fits_every_candidate_for_the_same_epochs():
