@@ -33,6 +33,7 @@ from .benchmark_cases import (
     GRID_SEARCH_BACKENDS,
     GRID_SEARCH_CASE,
     PREDICT_CASES,
+    SETTLE_SECONDS,
     SKLEARN_ONLINE_SAMPLES,
     PredictCase,
     busy_core,
@@ -76,7 +77,9 @@ def time_fits(case, repeats, runs):
     whatever the number of epochs (validation, label encoding, set-up) is
     left out, for both libraries alike. All the fits, both libraries and
     both lengths, are interleaved round by round, so that a busy moment of
-    the machine falls on all of them alike.
+    the machine falls on all of them alike, each followed by an untimed
+    pause (``SETTLE_SECONDS``), so that none is slowed by the BLAS threads
+    the one before left spinning.
     """
     from threadpoolctl import threadpool_limits
 
@@ -94,7 +97,7 @@ def time_fits(case, repeats, runs):
         for library, (_, _, extra_epochs) in runs.items()
         for epochs in (1, 1 + extra_epochs)
     }
-    seconds = interleaved_medians(fits, repeats)
+    seconds = interleaved_medians(fits, repeats, pause=SETTLE_SECONDS)
     results = {}
     for library, (_, _, extra_epochs) in runs.items():
         peak = float("nan")

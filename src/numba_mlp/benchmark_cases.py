@@ -160,8 +160,15 @@ GRID_SEARCH_CASE = GridSearchCase(
 GRID_SEARCH_BACKENDS = ("threading", "loky")
 
 
-def interleaved_medians(functions, repeats=3):
-    """Median wall time of each of ``functions`` (a dict name -> callable).
+#: Seconds to wait, untimed, after each timed fit: OpenBLAS's threads spin for
+#: about a tenth of a second after a product before they sleep, and while they
+#: spin they take the core the next fit would run on.
+SETTLE_SECONDS = 0.2
+
+
+def interleaved_medians(functions, repeats=3, pause=0.0):
+    """Median wall time of each of ``functions`` (a dict name -> callable),
+    waiting ``pause`` seconds (untimed) after each call.
 
     The functions are called in turn, ``repeats`` rounds of one call each,
     so that a busy moment of a shared machine falls on all of them alike
@@ -181,6 +188,7 @@ def interleaved_medians(functions, repeats=3):
             start = time.perf_counter()
             function()
             times[name].append(time.perf_counter() - start)
+            time.sleep(pause)
     return {name: statistics.median(seconds) for name, seconds in times.items()}
 
 

@@ -127,6 +127,24 @@ def test_interleaved_medians_calls_the_functions_in_turn(monkeypatch):
     assert medians == {"a": 3.0, "b": 30.0, "c": 7.0}
 
 
+def test_interleaved_medians_pause_after_each_call_untimed(monkeypatch):
+    clock, pauses = [0.0], []
+    monkeypatch.setattr(benchmark_cases.time, "perf_counter", lambda: clock[0])
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        clock[0] += seconds  # the pause moves the clock, between two timings
+
+    monkeypatch.setattr(benchmark_cases.time, "sleep", sleep)
+
+    def call():
+        clock[0] += 1.0
+
+    medians = benchmark_cases.interleaved_medians({"a": call, "b": call}, repeats=2, pause=7.0)
+    assert pauses == [7.0] * 4
+    assert medians == {"a": 1.0, "b": 1.0}
+
+
 def test_grid_search_case_fits_every_candidate_for_the_same_epochs():
     from numba_mlp import MLPClassifier
 
