@@ -80,7 +80,7 @@ class _KernelCacheImpl(CompileResultCacheImpl):
     def rebuild(self, target_context, payload):
         """A kernel loaded from the cache, Numba's parallel threads started first.
 
-        Machine code that reaches a ``prange`` loop (the row-block products)
+        Machine code that reaches a ``prange`` loop (the block products)
         calls Numba's thread pool through pointers set when the pool starts.
         Numba's cache entry says to start it only if the parallel kernel was
         compiled in the same process: a kernel compiled where its parallel

@@ -43,7 +43,7 @@ def kernel(function=None, *, fastmath=True, inline=False, parallel=False):
     and for the passes over a layer's nodes that online learning makes once
     an example, where a call costs as much as the pass.
     ``@kernel(parallel=True)`` lets Numba share the iterations of a ``prange``
-    loop out over its threads (the row blocks of a large product).
+    loop out over its threads (the blocks of a large product).
     """
     flags = FASTMATH_FLAGS if fastmath else False
     jit = njit(

@@ -18,12 +18,16 @@ from numba.np.numpy_support import as_dtype
 
 from ._jit import kernel
 
+#: The largest size or leading dimension BLAS's (32-bit) integers hold.
+MAX_BLAS_INT = 2**31 - 1
+
 NOT_TRANSPOSED = ord("n")
 TRANSPOSED = ord("t")
 
 
 def strided_product(left, right, out):
-    """out = left @ right, in one BLAS call when every matrix has a unit stride."""
+    """out = left @ right, in one BLAS call; compiled, it raises ValueError for
+    a matrix without a unit stride (as Python, any views will do)."""
     out[...] = left @ right  # as Python (NUMBA_DISABLE_JIT): any views
 
 
@@ -40,13 +44,22 @@ def submatrix(matrix, rows, columns):
 def _layout(matrix, item_size):
     """How BLAS reads ``matrix`` as BLAS's column-major operand of the
     transposed product (``out.T = right.T @ left.T``): (transposed, leading
-    dimension), or (0, 0) when its elements are not laid out so."""
+    dimension), or (0, 0) when its elements are not laid out so.
+
+    The step along an axis of length 1 is never taken, and may be anything
+    (NumPy gives ``x[:, None]`` a step of 0): there the leading dimension is
+    the least BLAS accepts."""
     n_rows, n_columns = matrix.shape
     row_step, column_step = matrix.strides
-    if column_step == item_size and row_step >= item_size * max(1, n_columns):
-        return NOT_TRANSPOSED, row_step // item_size
-    if row_step == item_size and column_step >= item_size * max(1, n_rows):
-        return TRANSPOSED, column_step // item_size
+    if row_step % item_size or column_step % item_size:
+        return 0, 0
+    least_by_rows, least_by_columns = max(1, n_columns), max(1, n_rows)
+    rows_apart = row_step // item_size if n_rows > 1 else least_by_rows
+    columns_apart = column_step // item_size if n_columns > 1 else least_by_columns
+    if (column_step == item_size or n_columns == 1) and rows_apart >= least_by_rows:
+        return NOT_TRANSPOSED, rows_apart
+    if (row_step == item_size or n_rows == 1) and columns_apart >= least_by_columns:
+        return TRANSPOSED, columns_apart
     return 0, 0
 
 
@@ -75,6 +88,8 @@ def _strided_product(left, right, out):
         out_trans, out_step = _layout(out, item_size)
         if right_trans == 0 or left_trans == 0 or out_trans != NOT_TRANSPOSED:
             raise ValueError("strided_product: a matrix without a unit stride")
+        if max(n_rows, n_columns, inner, right_step, left_step, out_step) > MAX_BLAS_INT:
+            raise ValueError("strided_product: a size too large for BLAS's 32-bit integers")
         scalars = np.array((1.0, 0.0), dtype=dtype)  # alpha, beta: out = 1 * product + 0 * out
         status = gemm(
             kind, right_trans, left_trans, n_columns, n_rows, inner,

@@ -67,8 +67,8 @@ class Work(NamedTuple):
 class Blocks(NamedTuple):
     """How a large matrix product is computed (``products.matrix_product``):
     whole, as BLAS chooses, or in fixed blocks of its rows or its columns,
-    one BLAS call each. The blocks depend on the shapes only, so the result
-    does not depend on how many threads share them."""
+    one BLAS call each. The blocks depend on the shapes and their count
+    only, so the result does not depend on how many threads share them."""
 
     count: int  #: blocks of the result (1: whole products)
     shared: bool  #: shared out over Numba's threads; else computed in turn

@@ -8,7 +8,8 @@ every sample of a batch at once:
 - ``gradient_sums``: sum_s activation_in[s, i] delta[s, j]  (weight gradient)
 
 Small ones (a few samples, as in online learning) run as plain loops; larger
-ones are matrix products handed to BLAS through ``np.dot``, which runs them
+ones are matrix products handed to BLAS (``np.dot``, or ``blas.strided_product``
+for the blocks of one), which runs them
 several times faster than any loop we could write (the documentation's
 performance page has the measurements).
 

@@ -31,6 +31,10 @@ def views(dtype):
         ("rows of a transposed left", fortran_left[2:9], fortran_right[:, 3:9]),
         ("every other row", left[::2], right),
         ("one row, one column", left[4:5], right[:, 6:7]),
+        # an axis of length 1 made with None has a step of 0 (NumPy still
+        # calls such an array contiguous, so the estimators pass it on)
+        ("one column made with None", left[:, 0].copy()[:, None], right[:1]),
+        ("one row made with None", left[0].copy()[None, :], right),
         ("empty inner size", left[:, :0], right[:0]),
     ]
 

@@ -25,8 +25,8 @@ def test_blocks_cover_every_row_once(n_rows, n_blocks):
 
 
 # (result rows, inner size, result columns): the three products of a layer;
-# the first two are split by columns (fewer result rows than columns), the
-# last by rows
+# the first is split by columns (fewer result rows than columns), the others
+# by rows
 SHAPES = [(200, 784, 512), (256, 300, 97), (784, 200, 64)]
 
 
@@ -153,3 +153,20 @@ def test_an_epoch_run_in_two_parts_is_the_same_epoch(dropout):
     parts_loss, parts_params = run([order[:400], order[400:]])  # 2 batches, then 3
     assert parts_loss == whole_loss
     np.testing.assert_array_equal(parts_params, whole_params)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_blocks_of_a_one_feature_input_made_with_none(shared):
+    # x[:, None] has a step of 0 along its length-1 axis, and NumPy still calls
+    # it contiguous: its blocks, and its transpose's (the gradient), go to BLAS
+    # as they are
+    x = RNG.standard_normal(4096)
+    X = x[:, None]
+    assert X.strides[1] == 0 and X.flags.c_contiguous
+    weights, deltas = RNG.standard_normal((1, 256)), RNG.standard_normal((4096, 256))
+    for left, right in ((X, weights), (X.T, deltas)):
+        assert left.shape[0] * left.shape[1] * right.shape[1] >= SPLIT_PRODUCT
+        out = np.full((left.shape[0], right.shape[1]), np.nan)
+        with threadpool_limits(limits=1, user_api="blas"):
+            matrix_product(left, right, out, Blocks(2, shared))
+        np.testing.assert_allclose(out, np.asarray(left) @ right, rtol=1e-12, atol=1e-12)
