@@ -13,7 +13,6 @@ import numpy as np
 from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload
-from numba.np.linalg import _BLAS, get_blas_kind
 from numba.np.numpy_support import as_dtype
 
 from ._jit import kernel
@@ -65,6 +64,10 @@ def _layout(matrix, item_size):
 
 @overload(strided_product, jit_options={"nogil": True})
 def _strided_product(left, right, out):
+    # imported when a kernel is compiled, not when the package is: a kernel
+    # loaded from the cache needs none of it
+    from numba.np.linalg import _BLAS, get_blas_kind
+
     if not all(isinstance(a, types.Array) and a.ndim == 2 for a in (left, right, out)):
         raise TypingError("strided_product takes three matrices")
     if not left.dtype == right.dtype == out.dtype:
