@@ -224,8 +224,8 @@ def predict_outputs(data, net, params, work, outputs):
 
 @kernel
 def predict_dense(
-    X, layer_units, hidden_activation, output_activation, params, max_rows, outputs, n_blocks,
-    shared_blocks,
+    X, layer_units, hidden_activation, output_activation, params, max_rows, outputs, classes,
+    n_blocks, shared_blocks,
 ):  # fmt: skip
     """``predict_outputs`` for a dense, C-ordered X given with the network as
     plain arrays and codes, which Numba's dispatcher types in a fraction of
@@ -235,17 +235,25 @@ def predict_dense(
     (``products.matrix_product``): two plain arguments, which the dispatcher
     types faster than a bundle.
 
+    A classifier's answers are finished here too, without NumPy passes over
+    the outputs: ``classes``, unless it is empty, receives each row's class
+    index (``class_index``), and a network with one output given ``outputs``
+    of two columns fills them with ``1 - p, p``, scikit-learn's
+    ``predict_proba`` of a binary classifier.
+
     Returns False, having computed nothing, if X holds a value that is not
     finite (the caller then raises scikit-learn's error). Shapes that do not
     fit ``layer_units`` raise ValueError before anything is read.
     """
     last = layer_units.shape[0] - 1
+    pairs = layer_units[last] == 1 and outputs.shape[1] == 2
     if (
         X.shape[1] != layer_units[0]
         or params.shape[0] != n_params(layer_units)
         or outputs.shape[0] != X.shape[0]
-        or outputs.shape[1] != layer_units[last]
+        or (outputs.shape[1] != layer_units[last] and not pairs)
         or max_rows < 1
+        or (classes.shape[0] != 0 and classes.shape[0] != X.shape[0])
     ):
         raise ValueError("predict_dense: X, params or outputs do not fit the layer sizes")
     for value in X.ravel():
@@ -257,17 +265,16 @@ def predict_dense(
         widest = max(widest, layer_units[layer])
     half = max_rows * widest  # two halves: the nodes of one hidden layer, then the next
     hidden = np.empty(2 * half, dtype=X.dtype)
-    not_kept = np.empty((0, 1), dtype=X.dtype)
-    previous = outputs[:0]  # the nodes of the layer before
+    not_kept = previous = outputs[:0]  # no net inputs kept; the nodes of the layer before
     for start in range(0, X.shape[0], max_rows):
         stop = min(start + max_rows, X.shape[0])
         n_rows = stop - start
         for layer in range(last):
-            if layer == last - 1:
-                code, nodes = output_activation, outputs[start:stop]
+            code = output_activation if layer == last - 1 else hidden_activation
+            if layer == last - 1 and not pairs:
+                nodes = outputs[start:stop]
             else:
                 at = (layer % 2) * half
-                code = hidden_activation
                 nodes = hidden[at : at + n_rows * layer_units[layer + 1]].reshape(
                     (n_rows, layer_units[layer + 1])
                 )
@@ -278,4 +285,28 @@ def predict_dense(
             else:
                 compute_layer(previous, weights, biases, code, nodes, not_kept, blocks)
             previous = nodes
+        if pairs or classes.shape[0] != 0:
+            for s in range(n_rows):  # previous: the output nodes
+                if pairs:
+                    outputs[start + s, 0] = outputs.dtype.type(1.0) - previous[s, 0]
+                    outputs[start + s, 1] = previous[s, 0]
+                if classes.shape[0] != 0:
+                    classes[start + s] = class_index(previous[s])
     return True
+
+
+@kernel(inline=True)
+def class_index(outputs):
+    """The class a classifier's output row stands for, as scikit-learn's
+    ``LabelBinarizer.inverse_transform`` reads it: with one output, 1 if it
+    is above 0.5, else 0; with more, NumPy's ``argmax`` (the first largest
+    output, or the first NaN)."""
+    if outputs.shape[0] == 1:
+        return 1 if outputs[0] > 0.5 else 0
+    best = 0
+    for k in range(outputs.shape[0]):
+        if np.isnan(outputs[k]):
+            return k
+        if outputs[k] > outputs[best]:
+            best = k
+    return best

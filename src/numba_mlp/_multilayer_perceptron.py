@@ -53,6 +53,7 @@ from sklearn.utils.validation import (
 )
 
 from numba_mlp.kernels import predict_dense, predict_outputs
+from numba_mlp.kernels.bundles import WHOLE
 from numba_mlp.kernels.codes import ACTIVATION_CODES
 
 from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupportMixin, FitTasks
@@ -71,7 +72,7 @@ from ._network import (
 )
 from ._optimizers import OptimizerState
 from ._progress import EpochProgress
-from ._threads import blas_threads_for, largest_product, prediction_blocks
+from ._threads import WHOLE_PRODUCTS, blas_threads_for, largest_product, prediction_blocks
 from ._training import (
     EpochRunner,
     FullBatchObjective,
@@ -97,6 +98,7 @@ _STOCHASTIC_SOLVERS = ["sgd", "adam"]
 # several times faster than ``==`` with a type, which counts in a one-row predict
 _FLOAT64 = np.dtype(np.float64)
 _FLOAT32 = np.dtype(np.float32)
+_NO_CLASSES = np.empty(0, dtype=np.int64)  # the kernel writes no class indices into it
 
 
 @contextmanager
@@ -799,7 +801,16 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             check_is_fitted(self)
 
     def _forward_pass_fast(self, X, check_input=True):
-        """Output activations for X, by the forward kernel.
+        """Output activations for X, by the forward kernel."""
+        return self._forward(X, check_input)[0]
+
+    def _forward(self, X, check_input=True, *, classes=False, pairs=False):
+        """``(outputs, class_indices)`` for X, by the forward kernel.
+
+        With ``pairs``, a network with one output gives ``1 - p, p`` a row
+        (a binary classifier's probabilities). With ``classes``, the dense
+        kernel also gives each row's class index (``kernels.class_index``);
+        otherwise, or for sparse X, ``class_indices`` is None.
 
         Plain input (``_takes_as_is``) skips scikit-learn's checks but for
         finiteness, which the kernel checks as it reads X.
@@ -808,26 +819,32 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             X = self._validate_for_predict(X)
         params, layer_units, largest_weights = self._kernel_weights(X.dtype)
         dtype = params.dtype
-        outputs = np.empty((X.shape[0], layer_units[-1]), dtype=dtype)
-        max_rows = max(1, min(X.shape[0], CHUNK_ROWS))
+        n_rows, n_outputs = X.shape[0], int(layer_units[-1])
+        pairs = pairs and n_outputs == 1
+        max_rows = min(n_rows, CHUNK_ROWS) or 1
         policy = prediction_blocks(largest_weights, max_rows)
         if type(X) is not np.ndarray and sp.issparse(X):
             net = self._net(layer_units)
+            outputs = np.empty((n_rows, n_outputs), dtype=dtype)
             with policy as blocks:
                 work = make_work(net, max_rows, dtype, gather=False, backward=False, blocks=blocks)
                 predict_outputs(make_data(X, dtype), net, params, work, outputs)
-            return outputs
+            return (np.hstack([1 - outputs, outputs]) if pairs else outputs), None
+        outputs = np.empty((n_rows, 2 if pairs else n_outputs), dtype=dtype)
         if X.dtype is not dtype or not X.flags.c_contiguous:
             X = np.ascontiguousarray(X, dtype=dtype)
         X = read_only(X)
-        codes = ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.out_activation_]
-        with policy as blocks:
-            finite = predict_dense(
-                X, layer_units, *codes, params, max_rows, outputs, blocks.count, blocks.shared
-            )
+        indices = np.empty(n_rows, dtype=np.int64) if classes else _NO_CLASSES
+        hidden, output = ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.out_activation_]
+        arguments = (X, layer_units, hidden, output, params, max_rows, outputs, indices)
+        if policy is WHOLE_PRODUCTS:  # a small prediction: no threads to set up
+            finite = predict_dense(*arguments, WHOLE.count, WHOLE.shared)
+        else:
+            with policy as blocks:
+                finite = predict_dense(*arguments, blocks.count, blocks.shared)
         if not finite:
             validate_data(self, X, reset=False)  # raises scikit-learn's error for non-finite X
-        return outputs
+        return outputs, (indices if classes else None)
 
     def _takes_as_is(self, X):
         """True for input that needs no conversion and passes every check of
@@ -854,10 +871,12 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         put in their place are checked and packed anew.
         """
         shared = self.__dict__.get("_shared_weights")
-        if shared is not None and (shared.params.dtype is _FLOAT64 or input_dtype is _FLOAT32):
-            params = shared_params(shared, self.coefs_, self.intercepts_)
-            if params is not None:
-                return params, shared.layer_units, shared.largest_weights
+        if (
+            shared is not None
+            and (input_dtype is _FLOAT32 or shared.params.dtype is _FLOAT64)
+            and shared_params(shared, self.coefs_, self.intercepts_) is not None
+        ):
+            return shared.for_kernels
         layer_units = check_fitted_weights(self)
         dtype = kernel_dtype(input_dtype, self.coefs_[0].dtype)
         params = pack(self.coefs_, self.intercepts_, dtype)
@@ -1224,8 +1243,18 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        """Private predict method with optional input validation."""
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        """Private predict method with optional input validation.
+
+        For one label a sample (binary or multiclass), the kernel picks each
+        row's class as ``LabelBinarizer.inverse_transform`` would; other
+        targets go through the binarizer."""
+        y_type = self._label_binarizer.y_type_
+        one_label = y_type == "multiclass" or (
+            y_type == "binary" and self.n_outputs_ == 1 and self.classes_.shape[0] == 2
+        )
+        y_pred, classes = self._forward(X, check_input, classes=one_label)
+        if classes is not None:
+            return self.classes_.take(classes)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         return self._labels_of(y_pred)
@@ -1312,15 +1341,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             The predicted probability of each class, ordered as ``classes_``.
         """
         self._check_is_fitted()
-        y_pred = self._forward_pass_fast(X)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        if y_pred.ndim == 1:  # scikit-learn's np.vstack([1 - y_pred, y_pred]).T, in one buffer
-            y_prob = np.empty((y_pred.shape[0], 2), dtype=y_pred.dtype)
-            np.subtract(1, y_pred, out=y_prob[:, 0])
-            y_prob[:, 1] = y_pred
-            return y_prob
-        return y_pred
+        # one output: scikit-learn's np.vstack([1 - y_pred, y_pred]).T
+        return self._forward(X, pairs=True)[0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -69,6 +69,11 @@ class SharedWeights(NamedTuple):
     layer_units: np.ndarray  #: nodes per layer, inputs first (int64)
     largest_weights: int  #: weights in the largest weight matrix
 
+    @property
+    def for_kernels(self):
+        """``(params, layer_units, largest_weights)``, what a prediction needs."""
+        return self.params, self.layer_units, self.largest_weights
+
 
 def share_weights(coefs, intercepts, layer_units):
     """``(coefs, intercepts, shared)``: the weights copied into one packed
@@ -95,12 +100,17 @@ def shared_params(shared, coefs, intercepts):
     if type(coefs) is not list or type(intercepts) is not list:
         return None
     views = shared.views
-    if len(views) != len(coefs) + len(intercepts) or views[0].base is not shared.params:
-        return None
-    for array, view in zip((*coefs, *intercepts), views):
-        if array is not view:
+    n_views = len(views)
+    k = 0  # plain loops: over a handful of arrays, zip or map cost more than the test
+    for array in coefs:
+        if k == n_views or array is not views[k]:
             return None
-    return shared.params
+        k += 1
+    for array in intercepts:
+        if k == n_views or array is not views[k]:
+            return None
+        k += 1
+    return shared.params if k == n_views else None
 
 
 def checked_params(packed, net, dtype, what="packed"):

@@ -197,7 +197,9 @@ def blas_threads_for(layer_units, batch_rows, earlier=None):
             yield choice
 
 
-_WHOLE_PRODUCTS = nullcontext(WHOLE)
+#: The policy of predictions too small to share out: ``WHOLE`` blocks, with
+#: nothing to set up (a caller may test for it and skip the ``with``).
+WHOLE_PRODUCTS = nullcontext(WHOLE)
 
 
 def prediction_blocks(largest_weights, chunk_rows):
@@ -207,7 +209,7 @@ def prediction_blocks(largest_weights, chunk_rows):
     same blocks whether shared out or not: the same results)."""
     product = largest_weights * chunk_rows
     if product < SMALL_PRODUCT or _policy() == "unchanged":
-        return _WHOLE_PRODUCTS
+        return WHOLE_PRODUCTS
     return _prediction_blocks(product)
 
 

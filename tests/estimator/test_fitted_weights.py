@@ -85,21 +85,25 @@ def test_weights_that_are_not_lists_are_refused_before_any_kernel(fitted, replac
         fitted.predict(X[:1])
 
 
-@pytest.mark.parametrize("wrong", ["features", "params", "outputs", "max_rows"])
+@pytest.mark.parametrize("wrong", ["features", "params", "outputs", "max_rows", "classes"])
 def test_the_prediction_kernel_refuses_shapes_that_do_not_fit(fitted, wrong):
     params, layer_units, _ = fitted._kernel_weights(np.dtype(np.float64))
-    rows, outputs, max_rows = X[:4], np.empty((4, 3)), 4
+    rows, outputs, max_rows, classes = X[:4], np.empty((4, 3)), 4, np.empty(0, dtype=np.int64)
     if wrong == "features":
         rows = np.ascontiguousarray(X[:4, :4])
     elif wrong == "params":
         params = params[:-1].copy()
     elif wrong == "outputs":
-        outputs = np.empty((4, 2))
+        outputs = np.empty((4, 2))  # two columns are for a network of one output only
+    elif wrong == "classes":
+        classes = np.empty(3, dtype=np.int64)
     else:
         max_rows = 0
     with pytest.raises(ValueError, match="do not fit the layer sizes"):
         # X read-only, as the estimators pass it (no second compilation)
-        predict_dense(read_only(rows), layer_units, 0, 0, params, max_rows, outputs, 1, False)
+        predict_dense(
+            read_only(rows), layer_units, 0, 0, params, max_rows, outputs, classes, 1, False
+        )
 
 
 def test_same_predictions_as_scikit_learn_with_the_same_weights(fitted):
