@@ -127,8 +127,8 @@ class GridSearch(_Timed):
 
 
 class Predict(_Timed):
-    """predict of one row (20 features, hidden (100,)) and of 100,000 rows
-    (784 features, hidden (256,))."""
+    """predict and predict_proba of one row (20 features, hidden (100,)) and
+    of 100,000 rows (784 features, hidden (256,)); 200 calls of one row."""
 
     params = (list(BACKENDS), ["1_row", "100000_rows"])
     param_names = ["backend", "rows"]
@@ -150,6 +150,10 @@ class Predict(_Timed):
     def time_predict(self, backend, rows):
         for _ in range(self.calls):
             self.estimator.predict(self.X)
+
+    def time_predict_proba(self, backend, rows):
+        for _ in range(self.calls):
+            self.estimator.predict_proba(self.X)
 
     def peakmem_predict(self, backend, rows):
         self.estimator.predict(self.X)

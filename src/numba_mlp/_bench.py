@@ -15,6 +15,7 @@ The cases (and their targets) are defined once, in ``numba_mlp.benchmark_cases``
 which the asv suite in ``benchmarks/`` times too.
 """
 
+import dataclasses
 import functools
 import os
 import subprocess
@@ -35,7 +36,6 @@ from .benchmark_cases import (
     PREDICT_CASES,
     SETTLE_SECONDS,
     SKLEARN_ONLINE_SAMPLES,
-    PredictCase,
     busy_core,
     epoch_products,
     fit_parameters,
@@ -114,8 +114,8 @@ def time_fits(case, repeats, runs):
 
 
 def time_predicts(case, repeats):
-    """Seconds per ``predict`` call of each library's fitted classifier, by
-    library; the two libraries' calls interleaved."""
+    """Seconds per ``case.method`` call of each library's fitted classifier,
+    by library; the two libraries' calls interleaved."""
     X, y = make_data(max(case.n_samples, 200), case.n_features)
     rows = X[: case.n_samples]
     calls = max(1, 2000 // case.n_samples)  # one row: time many calls
@@ -124,9 +124,11 @@ def time_predicts(case, repeats):
         estimator = estimator_class(hidden_layer_sizes=case.hidden, max_iter=1, random_state=0)
         estimator.fit(X[:2000], y[:2000])
 
-        def predict_many(estimator=estimator):
+        method = getattr(estimator, case.method)
+
+        def predict_many(method=method):
             for _ in range(calls):
-                estimator.predict(rows)
+                method(rows)
 
         predict_many()  # the first call is not timed
         functions[library] = predict_many
@@ -375,7 +377,7 @@ def predict_rows(cases, repeats, quick, extra):
     rows = []
     for case in cases:
         if quick and case.n_samples > 10_000:
-            case = PredictCase(10_000, case.n_features, case.hidden, case.target)
+            case = dataclasses.replace(case, n_samples=10_000)
         times = time_predicts(case, repeats)
         ours, theirs = times["numba_mlp"], times["sklearn"]
         rows.append(

@@ -60,6 +60,7 @@ from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupportMixin, FitTasks
 from ._network import (
     CHUNK_ROWS,
     kernel_dtype,
+    kernel_weights,
     make_data,
     make_net,
     make_problem,
@@ -72,7 +73,7 @@ from ._network import (
 )
 from ._optimizers import OptimizerState
 from ._progress import EpochProgress
-from ._threads import WHOLE_PRODUCTS, blas_threads_for, largest_product, prediction_blocks
+from ._threads import WHOLE_PRODUCTS, blas_threads_for, prediction_blocks
 from ._training import (
     EpochRunner,
     FullBatchObjective,
@@ -817,9 +818,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         """
         if check_input and not self._takes_as_is(X):
             X = self._validate_for_predict(X)
-        params, layer_units, largest_weights = self._kernel_weights(X.dtype)
+        params, layer_units, largest_weights, n_outputs = self._kernel_weights(X.dtype)
         dtype = params.dtype
-        n_rows, n_outputs = X.shape[0], int(layer_units[-1])
+        n_rows = X.shape[0]
         pairs = pairs and n_outputs == 1
         max_rows = min(n_rows, CHUNK_ROWS) or 1
         policy = prediction_blocks(largest_weights, max_rows)
@@ -861,10 +862,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         )
 
     def _kernel_weights(self, input_dtype):
-        """``(params, layer_units, largest_weights)``: the fitted weights as
-        the kernels' packed vector, in the dtype input of ``input_dtype`` is
-        computed in, the layer sizes as an int64 array, and the number of
-        weights in the largest weight matrix.
+        """The fitted network as ``KernelWeights``, its weights in the dtype
+        input of ``input_dtype`` is computed in.
 
         The buffer fit left (``_share_fitted_weights``) is used as it is
         while ``coefs_`` and ``intercepts_`` are still its views; weights
@@ -873,15 +872,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         shared = self.__dict__.get("_shared_weights")
         if (
             shared is not None
-            and (input_dtype is _FLOAT32 or shared.params.dtype is _FLOAT64)
+            and (input_dtype is _FLOAT32 or shared.for_kernels.params.dtype is _FLOAT64)
             and shared_params(shared, self.coefs_, self.intercepts_) is not None
         ):
             return shared.for_kernels
         layer_units = check_fitted_weights(self)
         dtype = kernel_dtype(input_dtype, self.coefs_[0].dtype)
-        params = pack(self.coefs_, self.intercepts_, dtype)
-        largest_weights = largest_product(layer_units, 1)
-        return params, np.asarray(layer_units, dtype=np.int64), largest_weights
+        return kernel_weights(pack(self.coefs_, self.intercepts_, dtype), layer_units)
 
     def _share_fitted_weights(self):
         """Make ``coefs_`` and ``intercepts_`` views of one packed buffer, so

@@ -60,19 +60,28 @@ def unpack(params, layer_units):
     return coefs, intercepts
 
 
+class KernelWeights(NamedTuple):
+    """A fitted network as the prediction kernel takes it."""
+
+    params: np.ndarray  #: the packed parameter vector
+    layer_units: np.ndarray  #: nodes per layer, inputs first (int64)
+    largest_weights: int  #: weights in the largest weight matrix
+    n_outputs: int  #: nodes of the output layer
+
+
+def kernel_weights(params, layer_units):
+    """The ``KernelWeights`` of packed ``params`` and the layer sizes."""
+    units = [int(u) for u in layer_units]
+    largest = max(a * b for a, b in zip(units[:-1], units[1:]))
+    return KernelWeights(params, np.asarray(units, dtype=np.int64), largest, units[-1])
+
+
 class SharedWeights(NamedTuple):
     """A fitted network's weights packed once, with the arrays handed out as
     ``coefs_`` and ``intercepts_``: views of that one buffer."""
 
-    params: np.ndarray  #: the packed parameter vector the kernels read
     views: tuple  #: every weight matrix, then every bias vector: views of params
-    layer_units: np.ndarray  #: nodes per layer, inputs first (int64)
-    largest_weights: int  #: weights in the largest weight matrix
-
-    @property
-    def for_kernels(self):
-        """``(params, layer_units, largest_weights)``, what a prediction needs."""
-        return self.params, self.layer_units, self.largest_weights
+    for_kernels: KernelWeights  #: the buffer the views share, as predictions take it
 
 
 def share_weights(coefs, intercepts, layer_units):
@@ -88,13 +97,12 @@ def share_weights(coefs, intercepts, layer_units):
         return coefs, intercepts, None
     params = pack(coefs, intercepts, dtype)
     coefs, intercepts = unpack(params, layer_units)
-    units = np.asarray(layer_units, dtype=np.int64)
-    largest = max(coef.size for coef in coefs)
-    return coefs, intercepts, SharedWeights(params, (*coefs, *intercepts), units, largest)
+    shared = SharedWeights((*coefs, *intercepts), kernel_weights(params, layer_units))
+    return coefs, intercepts, shared
 
 
 def shared_params(shared, coefs, intercepts):
-    """``shared.params`` if ``coefs`` and ``intercepts`` are still the very
+    """The shared buffer if ``coefs`` and ``intercepts`` are still the very
     views of it (edits made in place show through); else None: the weights
     were replaced, or copied without their buffer."""
     if type(coefs) is not list or type(intercepts) is not list:
@@ -110,7 +118,7 @@ def shared_params(shared, coefs, intercepts):
         if k == n_views or array is not views[k]:
             return None
         k += 1
-    return shared.params if k == n_views else None
+    return shared.for_kernels.params if k == n_views else None
 
 
 def checked_params(packed, net, dtype, what="packed"):

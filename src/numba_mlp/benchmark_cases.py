@@ -65,17 +65,19 @@ class FitCase:
 
 @dataclass(frozen=True)
 class PredictCase:
-    """Time of one ``predict`` call on ``n_samples`` rows."""
+    """Time of one call of a binary classifier's ``method`` (``predict`` or
+    ``predict_proba``) on ``n_samples`` rows."""
 
     n_samples: int
     n_features: int
     hidden: tuple
     target: float
+    method: str = "predict"
 
     @property
     def name(self):
         rows = f"{self.n_samples:,} row{'s' if self.n_samples > 1 else ''}"
-        return f"predict {rows} x {self.n_features}, {self.hidden}"
+        return f"{self.method} {rows} x {self.n_features}, {self.hidden}"
 
 
 FIT_CASES = (
@@ -92,6 +94,7 @@ FLOAT32_CASES = (
 )
 PREDICT_CASES = (
     PredictCase(1, 20, (100,), target=25.0),
+    PredictCase(1, 20, (100,), target=25.0, method="predict_proba"),
     PredictCase(100_000, 784, (256,), target=1.2),
 )
 

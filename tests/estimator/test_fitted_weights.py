@@ -87,7 +87,7 @@ def test_weights_that_are_not_lists_are_refused_before_any_kernel(fitted, replac
 
 @pytest.mark.parametrize("wrong", ["features", "params", "outputs", "max_rows", "classes"])
 def test_the_prediction_kernel_refuses_shapes_that_do_not_fit(fitted, wrong):
-    params, layer_units, _ = fitted._kernel_weights(np.dtype(np.float64))
+    params, layer_units, _, _ = fitted._kernel_weights(np.dtype(np.float64))
     rows, outputs, max_rows, classes = X[:4], np.empty((4, 3)), 4, np.empty(0, dtype=np.int64)
     if wrong == "features":
         rows = np.ascontiguousarray(X[:4, :4])
