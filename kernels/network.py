@@ -15,6 +15,7 @@ from .backward import (
     compute_output_deltas,
     finish_gradient,
 )
+from .borrowed import borrowed
 from .bundles import Blocks
 from .checks import check_data, check_network, check_work
 from .dropout import drop_nodes, scale_deltas, undo_drop
@@ -259,6 +260,9 @@ def predict_dense(
     for value in X.ravel():
         if not np.isfinite(value):
             return False
+    # the arguments borrowed (kernels.borrowed): no reference counts for their views
+    X, params = borrowed(X), borrowed(params)
+    outputs, classes = borrowed(outputs), borrowed(classes)
     blocks = Blocks(n_blocks, shared_blocks)
     widest = 1
     for layer in range(1, last):

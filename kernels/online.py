@@ -22,6 +22,7 @@ from .backward import (
     penalised_sum,
     times_derivatives,
 )
+from .borrowed import borrowed, borrowed_optimizer, borrowed_problem, borrowed_work
 from .checks import check_optimizer, check_training
 from .codes import SGD
 from .forward import add_bias_and_activate
@@ -184,7 +185,7 @@ def step_settings(optimizer, params):
     return sgd, adam
 
 
-@kernel
+@kernel(inline=True)
 def change_weights(params, optimizer, settings, inputs, views, alpha, weight):
     """One optimiser step from one example's deltas: every weight and bias,
     layer by layer (biases are not penalised); ``settings`` from
@@ -221,6 +222,9 @@ def train_examples(data, net, problem, order, params, work, optimizer):
         raise ValueError("train_examples takes dense X (train_epoch takes CSR input too)")
     check_training(data, net, problem, order, 1, params, params, work, True)
     check_optimizer(optimizer, params, optimizer.kind != SGD)
+    # the arrays are borrowed (kernels.borrowed): no reference counts once an example
+    problem, work = borrowed_problem(problem), borrowed_work(work)
+    params, optimizer, order = borrowed(params), borrowed_optimizer(optimizer), borrowed(order)
     layer_units = net.layer_units
     n_layers = layer_units.shape[0] - 1
     n_outputs = layer_units[n_layers]
@@ -229,7 +233,7 @@ def train_examples(data, net, problem, order, params, work, optimizer):
     settings = step_settings(optimizer, params)
     typed = params.dtype.type
     alpha = typed(problem.alpha)
-    X, targets, sample_weight = data.X, problem.targets, problem.sample_weight
+    X, targets, sample_weight = borrowed(data.X), problem.targets, problem.sample_weight
     hidden_code, output_code, blocks = net.hidden_activation, net.output_activation, work.blocks
     outputs, output_net_inputs = rows[-1], kept[-1][0]
     accumulated_loss = 0.0
