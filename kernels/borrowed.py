@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
 from ._jit import kernel
-from .bundles import Optimizer, Problem, Work
+from .bundles import Data, Optimizer, Problem, Work
 
 
 @intrinsic
@@ -41,6 +41,15 @@ def borrowed(typingctx, array):
         return view._getvalue()
 
     return array(array), codegen
+
+
+@kernel(inline=True)
+def borrowed_data(data):
+    """``data`` with borrowed arrays."""
+    return Data(
+        borrowed(data.X), borrowed(data.values), borrowed(data.indices), borrowed(data.indptr),
+        data.is_sparse,
+    )  # fmt: skip
 
 
 @kernel(inline=True)
