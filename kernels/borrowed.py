@@ -8,9 +8,12 @@ arithmetic. A borrowed view of an array is the same array (data, shape,
 strides) without the reference: Numba skips the counting for it and for
 every view taken of it.
 
-A borrowed view is only valid while the array it was made from is alive,
-so it must never outlive the kernel call that made it: never return one, nor
-store it anywhere that does.
+A borrowed view is only valid while the array it was made from is alive.
+Borrow only the arrays a kernel called from Python was given (Python holds
+them until the call returns), never one the kernel allocated (Numba frees an
+array at its last use, not at the end of the function), and never let a view
+leave that call: not returned to Python, not written into an argument or a
+global. Within the call, functions may take and return borrowed views.
 """
 
 from numba.core import types
@@ -47,35 +50,55 @@ def borrowed(typingctx, array):
 def borrowed_data(data):
     """``data`` with borrowed arrays."""
     return Data(
-        borrowed(data.X), borrowed(data.values), borrowed(data.indices), borrowed(data.indptr),
-        data.is_sparse,
-    )  # fmt: skip
+        X=borrowed(data.X),
+        values=borrowed(data.values),
+        indices=borrowed(data.indices),
+        indptr=borrowed(data.indptr),
+        is_sparse=data.is_sparse,
+    )
 
 
 @kernel(inline=True)
 def borrowed_problem(problem):
     """``problem`` with borrowed targets and sample weights."""
     return Problem(
-        borrowed(problem.targets), borrowed(problem.sample_weight), problem.loss_code,
-        problem.alpha, problem.probability_clip, problem.huber_delta, problem.quantile,
-    )  # fmt: skip
+        targets=borrowed(problem.targets),
+        sample_weight=borrowed(problem.sample_weight),
+        loss_code=problem.loss_code,
+        alpha=problem.alpha,
+        probability_clip=problem.probability_clip,
+        huber_delta=problem.huber_delta,
+        quantile=problem.quantile,
+    )
 
 
 @kernel(inline=True)
 def borrowed_work(work):
     """``work`` with borrowed buffers."""
     return Work(
-        borrowed(work.gathered_inputs), borrowed(work.activations), borrowed(work.deltas),
-        borrowed(work.net_inputs), borrowed(work.dropout_scales),
-        borrowed(work.output_net_inputs), work.max_rows, work.blocks,
-    )  # fmt: skip
+        gathered_inputs=borrowed(work.gathered_inputs),
+        activations=borrowed(work.activations),
+        deltas=borrowed(work.deltas),
+        net_inputs=borrowed(work.net_inputs),
+        dropout_scales=borrowed(work.dropout_scales),
+        output_net_inputs=borrowed(work.output_net_inputs),
+        max_rows=work.max_rows,
+        blocks=work.blocks,
+    )
 
 
 @kernel(inline=True)
 def borrowed_optimizer(optimizer):
     """``optimizer`` with borrowed moments and step count."""
     return Optimizer(
-        optimizer.kind, borrowed(optimizer.first_moments), borrowed(optimizer.second_moments),
-        borrowed(optimizer.step), optimizer.learning_rate, optimizer.momentum,
-        optimizer.nesterov, optimizer.beta_1, optimizer.beta_2, optimizer.epsilon,
-    )  # fmt: skip
+        kind=optimizer.kind,
+        first_moments=borrowed(optimizer.first_moments),
+        second_moments=borrowed(optimizer.second_moments),
+        step=borrowed(optimizer.step),
+        learning_rate=optimizer.learning_rate,
+        momentum=optimizer.momentum,
+        nesterov=optimizer.nesterov,
+        beta_1=optimizer.beta_1,
+        beta_2=optimizer.beta_2,
+        epsilon=optimizer.epsilon,
+    )

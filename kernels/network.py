@@ -225,8 +225,8 @@ def predict_outputs(data, net, params, work, outputs):
 
 @kernel
 def predict_dense(
-    X, layer_units, hidden_activation, output_activation, params, max_rows, outputs, classes,
-    n_blocks, shared_blocks,
+    X, layer_units, hidden_activation, output_activation, params, max_rows, outputs,
+    class_indices, n_blocks, shared_blocks,
 ):  # fmt: skip
     """``predict_outputs`` for a dense, C-ordered X given with the network as
     plain arrays and codes, which Numba's dispatcher types in a fraction of
@@ -237,7 +237,7 @@ def predict_dense(
     types faster than a bundle.
 
     A classifier's answers are finished here too, without NumPy passes over
-    the outputs: ``classes``, unless it is empty, receives each row's class
+    the outputs: ``class_indices``, unless it is empty, receives each row's class
     index (``class_index``), and a network with one output given ``outputs``
     of two columns fills them with ``1 - p, p``, scikit-learn's
     ``predict_proba`` of a binary classifier.
@@ -254,7 +254,7 @@ def predict_dense(
         or outputs.shape[0] != X.shape[0]
         or (outputs.shape[1] != layer_units[last] and not pairs)
         or max_rows < 1
-        or (classes.shape[0] != 0 and classes.shape[0] != X.shape[0])
+        or (class_indices.shape[0] != 0 and class_indices.shape[0] != X.shape[0])
     ):
         raise ValueError("predict_dense: X, params or outputs do not fit the layer sizes")
     for value in X.ravel():
@@ -262,7 +262,7 @@ def predict_dense(
             return False
     # the arguments borrowed (kernels.borrowed): no reference counts for their views
     X, params = borrowed(X), borrowed(params)
-    outputs, classes = borrowed(outputs), borrowed(classes)
+    outputs, class_indices = borrowed(outputs), borrowed(class_indices)
     blocks = Blocks(n_blocks, shared_blocks)
     widest = 1
     for layer in range(1, last):
@@ -289,13 +289,13 @@ def predict_dense(
             else:
                 compute_layer(previous, weights, biases, code, nodes, not_kept, blocks)
             previous = nodes
-        if pairs or classes.shape[0] != 0:
+        if pairs or class_indices.shape[0] != 0:
             for s in range(n_rows):  # previous: the output nodes
                 if pairs:
                     outputs[start + s, 0] = outputs.dtype.type(1.0) - previous[s, 0]
                     outputs[start + s, 1] = previous[s, 0]
-                if classes.shape[0] != 0:
-                    classes[start + s] = class_index(previous[s])
+                if class_indices.shape[0] != 0:
+                    class_indices[start + s] = class_index(previous[s])
     return True
 
 

@@ -68,7 +68,7 @@ from ._network import (
     pack,
     read_only,
     share_weights,
-    shared_params,
+    still_views_of,
     unpack,
 )
 from ._optimizers import OptimizerState
@@ -99,7 +99,7 @@ _STOCHASTIC_SOLVERS = ["sgd", "adam"]
 # several times faster than ``==`` with a type, which counts in a one-row predict
 _FLOAT64 = np.dtype(np.float64)
 _FLOAT32 = np.dtype(np.float32)
-_NO_CLASSES = np.empty(0, dtype=np.int64)  # the kernel writes no class indices into it
+_NO_CLASS_INDICES = np.empty(0, dtype=np.int64)  # the kernel writes none into it
 
 
 @contextmanager
@@ -805,13 +805,14 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         """Output activations for X, by the forward kernel."""
         return self._forward(X, check_input)[0]
 
-    def _forward(self, X, check_input=True, *, classes=False, pairs=False):
+    def _forward(self, X, check_input=True, *, with_class_indices=False, pairs=False):
         """``(outputs, class_indices)`` for X, by the forward kernel.
 
         With ``pairs``, a network with one output gives ``1 - p, p`` a row
-        (a binary classifier's probabilities). With ``classes``, the dense
-        kernel also gives each row's class index (``kernels.class_index``);
-        otherwise, or for sparse X, ``class_indices`` is None.
+        (a binary classifier's probabilities). With ``with_class_indices``,
+        the dense kernel also gives each row's class index
+        (``kernels.class_index``); otherwise, or for sparse X,
+        ``class_indices`` is None.
 
         Plain input (``_takes_as_is``) skips scikit-learn's checks but for
         finiteness, which the kernel checks as it reads X.
@@ -830,12 +831,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             with policy as blocks:
                 work = make_work(net, max_rows, dtype, gather=False, backward=False, blocks=blocks)
                 predict_outputs(make_data(X, dtype), net, params, work, outputs)
+            # the pairs as scikit-learn makes them (the dense kernel makes its own)
             return (np.hstack([1 - outputs, outputs]) if pairs else outputs), None
         outputs = np.empty((n_rows, 2 if pairs else n_outputs), dtype=dtype)
         if X.dtype is not dtype or not X.flags.c_contiguous:
             X = np.ascontiguousarray(X, dtype=dtype)
         X = read_only(X)
-        indices = np.empty(n_rows, dtype=np.int64) if classes else _NO_CLASSES
+        indices = np.empty(n_rows, dtype=np.int64) if with_class_indices else _NO_CLASS_INDICES
         hidden, output = ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.out_activation_]
         arguments = (X, layer_units, hidden, output, params, max_rows, outputs, indices)
         if policy is WHOLE_PRODUCTS:  # a small prediction: no threads to set up
@@ -845,7 +847,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
                 finite = predict_dense(*arguments, blocks.count, blocks.shared)
         if not finite:
             validate_data(self, X, reset=False)  # raises scikit-learn's error for non-finite X
-        return outputs, (indices if classes else None)
+        return outputs, (indices if with_class_indices else None)
 
     def _takes_as_is(self, X):
         """True for input that needs no conversion and passes every check of
@@ -873,7 +875,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         if (
             shared is not None
             and (input_dtype is _FLOAT32 or shared.for_kernels.params.dtype is _FLOAT64)
-            and shared_params(shared, self.coefs_, self.intercepts_) is not None
+            and still_views_of(shared, self.coefs_, self.intercepts_)
         ):
             return shared.for_kernels
         layer_units = check_fitted_weights(self)
@@ -1242,29 +1244,18 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def _predict(self, X, check_input=True):
         """Private predict method with optional input validation.
 
-        For one label a sample (binary or multiclass), the kernel picks each
-        row's class as ``LabelBinarizer.inverse_transform`` would; other
-        targets go through the binarizer."""
+        For one label a sample (binary or multiclass), the dense kernel
+        picks each row's class as ``LabelBinarizer.inverse_transform`` would;
+        other targets, and sparse X, go through the binarizer."""
         y_type = self._label_binarizer.y_type_
         one_label = y_type == "multiclass" or (
             y_type == "binary" and self.n_outputs_ == 1 and self.classes_.shape[0] == 2
         )
-        y_pred, classes = self._forward(X, check_input, classes=one_label)
-        if classes is not None:
-            return self.classes_.take(classes)
+        y_pred, class_indices = self._forward(X, check_input, with_class_indices=one_label)
+        if class_indices is not None:
+            return self.classes_.take(class_indices)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
-        return self._labels_of(y_pred)
-
-    def _labels_of(self, y_pred):
-        """``self._label_binarizer.inverse_transform(y_pred)``, directly for
-        the two common cases (the binarizer's checks cost more than a small
-        prediction)."""
-        y_type = self._label_binarizer.y_type_
-        if y_type == "multiclass":
-            return self.classes_.take(y_pred.argmax(axis=1), mode="clip")
-        if y_type == "binary" and y_pred.ndim == 1 and self.classes_.shape[0] == 2:
-            return self.classes_[(y_pred > 0.5).astype(np.intp)]
         return self._label_binarizer.inverse_transform(y_pred)
 
     def _score(self, X, y, sample_weight=None):

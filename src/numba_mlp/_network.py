@@ -15,6 +15,8 @@ import scipy.sparse as sp
 from numba_mlp.kernels.bundles import WHOLE, Data, Net, Problem, Work
 from numba_mlp.kernels.codes import ACTIVATION_CODES, LOSS_CODES, NET_INPUT_ACTIVATIONS
 
+from ._threads import largest_product
+
 #: Samples per chunk when predicting: large enough for efficient matrix
 #: products, small enough to bound the buffers whatever the number of samples.
 CHUNK_ROWS = 4096
@@ -72,7 +74,7 @@ class KernelWeights(NamedTuple):
 def kernel_weights(params, layer_units):
     """The ``KernelWeights`` of packed ``params`` and the layer sizes."""
     units = [int(u) for u in layer_units]
-    largest = max(a * b for a, b in zip(units[:-1], units[1:]))
+    largest = largest_product(units, 1)
     return KernelWeights(params, np.asarray(units, dtype=np.int64), largest, units[-1])
 
 
@@ -101,24 +103,23 @@ def share_weights(coefs, intercepts, layer_units):
     return coefs, intercepts, shared
 
 
-def shared_params(shared, coefs, intercepts):
-    """The shared buffer if ``coefs`` and ``intercepts`` are still the very
-    views of it (edits made in place show through); else None: the weights
-    were replaced, or copied without their buffer."""
-    if type(coefs) is not list or type(intercepts) is not list:
-        return None
+def still_views_of(shared, coefs, intercepts):
+    """True if ``coefs`` and ``intercepts`` are still the very views of the
+    ``shared`` buffer (edits made in place show through); False if weights
+    were replaced or moved, or copied without their buffer."""
     views = shared.views
-    n_views = len(views)
-    k = 0  # plain loops: over a handful of arrays, zip or map cost more than the test
-    for array in coefs:
-        if k == n_views or array is not views[k]:
-            return None
-        k += 1
-    for array in intercepts:
-        if k == n_views or array is not views[k]:
-            return None
-        k += 1
-    return shared.for_kernels.params if k == n_views else None
+    n_layers = len(views) // 2
+    if (
+        type(coefs) is not list
+        or type(intercepts) is not list
+        or len(coefs) != n_layers
+        or len(intercepts) != n_layers
+    ):
+        return False
+    for k in range(n_layers):  # a plain loop: the cheapest over so few arrays
+        if coefs[k] is not views[k] or intercepts[k] is not views[n_layers + k]:
+            return False
+    return True
 
 
 def checked_params(packed, net, dtype, what="packed"):

@@ -27,12 +27,12 @@ ROWS = {
 }
 
 
-def fitted_pair(target, dtype=np.float64):
+def fitted_pair(target, dtype=np.float64, hidden=(5,)):
     """Ours and scikit-learn's classifier, holding the very same weights."""
     y = LABELS[target]
-    ours = MLPClassifier(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+    ours = MLPClassifier(hidden_layer_sizes=hidden, max_iter=30, random_state=0)
     ours.fit(X.astype(dtype), y)
-    theirs = SklearnClassifier(hidden_layer_sizes=(5,), max_iter=1, random_state=0)
+    theirs = SklearnClassifier(hidden_layer_sizes=hidden, max_iter=1, random_state=0)
     with pytest.warns(Warning):
         theirs.fit(X.astype(dtype), y)
     theirs.coefs_ = [c.copy() for c in ours.coefs_]
@@ -43,8 +43,11 @@ def fitted_pair(target, dtype=np.float64):
 @pytest.mark.parametrize("rows", ROWS.values(), ids=ROWS.keys())
 @pytest.mark.parametrize("target", LABELS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_classes_and_probabilities_are_scikit_learns(target, rows, dtype):
-    ours, theirs = fitted_pair(target, dtype)
+@pytest.mark.parametrize("hidden", [(), (5,), (5, 4)], ids=["no hidden layer", "one", "two"])
+def test_classes_and_probabilities_are_scikit_learns(target, rows, dtype, hidden):
+    # the output layer's nodes land in either half of the kernel's buffer,
+    # or straight in the caller's outputs, by the depth
+    ours, theirs = fitted_pair(target, dtype, hidden)
     rows = rows.astype(dtype)
     assert_array_equal(ours.predict(rows), theirs.predict(rows))
     proba = ours.predict_proba(rows)
@@ -89,4 +92,15 @@ def test_outputs_that_are_not_numbers_give_scikit_learns_class(target):
     assert np.isnan(outputs[:, -1]).all()
     if target == "multiclass":
         assert np.isfinite(outputs[:, :-1]).all()
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+@pytest.mark.parametrize("target", LABELS)
+def test_dense_rows_get_their_classes_from_the_kernel(target, monkeypatch):
+    ours, theirs = fitted_pair(target)
+
+    def refuse(y):
+        raise AssertionError("dense rows of one label should not need the binarizer")
+
+    monkeypatch.setattr(ours._label_binarizer, "inverse_transform", refuse)
     assert_array_equal(ours.predict(X), theirs.predict(X))

@@ -72,6 +72,13 @@ def test_weights_put_in_place_are_predicted(fitted, what):
     assert_allclose(after, reference_proba(fitted, X), rtol=1e-12, atol=1e-15)
 
 
+def test_a_weight_matrix_moved_among_the_biases_is_refused(fitted):
+    # the same arrays in the same order, but no longer a network's weights
+    fitted.intercepts_.insert(0, fitted.coefs_.pop())
+    with pytest.raises(ValueError, match=r"describe 2 weight matrices and 4 bias vectors"):
+        fitted.predict(X[:1])
+
+
 def test_weights_put_in_place_with_a_wrong_shape_are_refused(fitted):
     fitted.coefs_[1] = np.zeros((3, 4))
     with pytest.raises(ValueError, match=r"weight matrix 1 has shape \(3, 4\), expected \(7, 4\)"):

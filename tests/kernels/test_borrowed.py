@@ -1,5 +1,6 @@
 """Borrowed views are the arrays they were made from, without the reference
-count: same memory, shape and strides, reads and writes seen both ways.
+count: same memory, shape and strides, reads and writes seen both ways, and
+no atomic instruction for the views taken of them.
 
 (The online path built on them is compared weight for weight with the
 minibatch path in ``test_online.py``.)
@@ -45,6 +46,34 @@ def test_a_borrowed_view_is_the_same_array(make):
     assert _write_through_borrowed(array, 1, -7.0)
     np.testing.assert_array_equal(array, expected)
     assert _sum_of_rows_of_borrowed(array) == expected.sum()
+
+
+def _sum_of_rows(array):
+    total = 0.0
+    for i in range(array.shape[0]):
+        total += array[i].sum()  # a view of each row: a reference counted
+    return total
+
+
+def _atomic_instructions(function, *args):
+    """The atomic read-modify-write instructions in ``function``'s LLVM IR,
+    compiled for ``args``: Numba counts references with them."""
+    compiled = njit(function)
+    compiled(*args)
+    return compiled.inspect_llvm(compiled.signatures[0]).count("atomicrmw")
+
+
+def test_views_of_a_borrowed_array_are_not_counted():
+    array = np.ones((4, 3))
+    assert _atomic_instructions(_sum_of_rows, array) > 0  # the count is there to remove
+
+    def sum_of_rows_borrowed(array):
+        return _sum_of_rows_jit(borrowed(array))
+
+    assert _atomic_instructions(sum_of_rows_borrowed, array) == 0
+
+
+_sum_of_rows_jit = njit(inline="always")(_sum_of_rows)
 
 
 def test_only_arrays_can_be_borrowed():

@@ -16,6 +16,7 @@ import signal
 import time
 
 import pytest
+import sklearn.dummy
 
 from numba_mlp import _bench, benchmark_cases
 from numba_mlp.__main__ import main
@@ -168,6 +169,32 @@ def test_the_large_shapes_are_left_out_under_load_only_with_quick():
     quick_fits, quick_predicts = _bench.under_load_cases(fits, predicts, quick=True)
     assert 0 < len(quick_fits) < len(fits) and 0 < len(quick_predicts) < len(predicts)
     assert all(case.n_samples <= 20_000 and case.batch_size == "auto" for case in quick_fits)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+def test_predict_cases_time_the_method_they_name(monkeypatch, method):
+    called = []
+
+    def recording(name):
+        class Recording(sklearn.dummy.DummyClassifier):
+            def predict(self, X):
+                called.append((name, "predict"))
+                return super().predict(X)
+
+            def predict_proba(self, X):
+                called.append((name, "predict_proba"))
+                return super().predict_proba(X)
+
+        return lambda hidden_layer_sizes, max_iter, random_state: Recording()
+
+    monkeypatch.setattr(
+        _bench, "_classifiers", lambda: {name: recording(name) for name in ("numba_mlp", "sklearn")}
+    )
+    case = PredictCase(1, 5, (4,), target=1.0, method=method)
+    assert case.name == f"{method} 1 row x 5, (4,)"
+    times = _bench.time_predicts(case, repeats=1)
+    assert set(times) == {"numba_mlp", "sklearn"}
+    assert set(called) == {("numba_mlp", method), ("sklearn", method)}
 
 
 # ------------------------------------------------------------ the report
