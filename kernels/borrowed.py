@@ -17,18 +17,29 @@ global. Within the call, functions may take and return borrowed views.
 """
 
 from numba.core import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 from numba.np.arrayobj import make_array, populate_array
 
 from ._jit import kernel
 from .bundles import Data, Optimizer, Problem, Work
 
 
+def borrowed(array):
+    """A view of ``array`` that holds no reference to its buffer (see above).
+    As Python (``NUMBA_DISABLE_JIT``), where nothing is counted: the array."""
+    return array
+
+
+@overload(borrowed, inline="always", jit_options={"nogil": True})
+def _borrowed(array):
+    if isinstance(array, types.Array):
+        return lambda array: _uncounted_view(array)
+    return None
+
+
 @intrinsic
-def borrowed(typingctx, array):
-    """A view of ``array`` that holds no reference to its buffer (see above)."""
-    if not isinstance(array, types.Array):
-        return None
+def _uncounted_view(typingctx, array):
+    """The array struct of ``array`` with no meminfo: Numba counts nothing for it."""
 
     def codegen(context, builder, signature, args):
         source = make_array(array)(context, builder, value=args[0])
