@@ -20,21 +20,34 @@ from numba.core import types
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import make_array, populate_array
 
-from ._jit import kernel
-from .bundles import Data, Optimizer, Problem, Work
 
-
-def borrowed(array):
-    """A view of ``array`` that holds no reference to its buffer (see above).
-    As Python (``NUMBA_DISABLE_JIT``), where nothing is counted: the array."""
-    return array
+def borrowed(value):
+    """A view of the array ``value`` that holds no reference to its buffer
+    (see above); for a bundle (a NamedTuple), the same bundle with each of
+    its arrays borrowed. As Python (``NUMBA_DISABLE_JIT``), where nothing is
+    counted: ``value`` itself."""
+    return value
 
 
 @overload(borrowed, inline="always", jit_options={"nogil": True})
-def _borrowed(array):
-    if isinstance(array, types.Array):
-        return lambda array: _uncounted_view(array)
+def _borrowed(value):
+    if isinstance(value, types.Array):
+        return lambda value: _uncounted_view(value)
+    if isinstance(value, types.BaseNamedTuple):
+        return _bundle_with_borrowed_arrays(value)
     return None
+
+
+def _bundle_with_borrowed_arrays(bundle):
+    """An implementation rebuilding a value of the NamedTuple type ``bundle``
+    field by field, its arrays borrowed and the rest as they are."""
+    fields = [
+        f"borrowed(value.{name})" if isinstance(kind, types.Array) else f"value.{name}"
+        for name, kind in zip(bundle.fields, bundle.types)
+    ]
+    namespace = {"bundle_class": bundle.instance_class, "borrowed": borrowed}
+    exec(f"def rebuild(value):\n    return bundle_class({', '.join(fields)})\n", namespace)
+    return namespace["rebuild"]
 
 
 @intrinsic
@@ -55,61 +68,3 @@ def _uncounted_view(typingctx, array):
         return view._getvalue()
 
     return array(array), codegen
-
-
-@kernel(inline=True)
-def borrowed_data(data):
-    """``data`` with borrowed arrays."""
-    return Data(
-        X=borrowed(data.X),
-        values=borrowed(data.values),
-        indices=borrowed(data.indices),
-        indptr=borrowed(data.indptr),
-        is_sparse=data.is_sparse,
-    )
-
-
-@kernel(inline=True)
-def borrowed_problem(problem):
-    """``problem`` with borrowed targets and sample weights."""
-    return Problem(
-        targets=borrowed(problem.targets),
-        sample_weight=borrowed(problem.sample_weight),
-        loss_code=problem.loss_code,
-        alpha=problem.alpha,
-        probability_clip=problem.probability_clip,
-        huber_delta=problem.huber_delta,
-        quantile=problem.quantile,
-    )
-
-
-@kernel(inline=True)
-def borrowed_work(work):
-    """``work`` with borrowed buffers."""
-    return Work(
-        gathered_inputs=borrowed(work.gathered_inputs),
-        activations=borrowed(work.activations),
-        deltas=borrowed(work.deltas),
-        net_inputs=borrowed(work.net_inputs),
-        dropout_scales=borrowed(work.dropout_scales),
-        output_net_inputs=borrowed(work.output_net_inputs),
-        max_rows=work.max_rows,
-        blocks=work.blocks,
-    )
-
-
-@kernel(inline=True)
-def borrowed_optimizer(optimizer):
-    """``optimizer`` with borrowed moments and step count."""
-    return Optimizer(
-        kind=optimizer.kind,
-        first_moments=borrowed(optimizer.first_moments),
-        second_moments=borrowed(optimizer.second_moments),
-        step=borrowed(optimizer.step),
-        learning_rate=optimizer.learning_rate,
-        momentum=optimizer.momentum,
-        nesterov=optimizer.nesterov,
-        beta_1=optimizer.beta_1,
-        beta_2=optimizer.beta_2,
-        epsilon=optimizer.epsilon,
-    )

@@ -22,7 +22,7 @@ from .backward import (
     penalised_sum,
     times_derivatives,
 )
-from .borrowed import borrowed, borrowed_optimizer, borrowed_problem, borrowed_work
+from .borrowed import borrowed
 from .checks import check_optimizer, check_training
 from .codes import SGD
 from .forward import add_bias_and_activate
@@ -223,8 +223,8 @@ def train_examples(data, net, problem, order, params, work, optimizer):
     check_training(data, net, problem, order, 1, params, params, work, True)
     check_optimizer(optimizer, params, optimizer.kind != SGD)
     # the arrays are borrowed (kernels.borrowed): no reference counts once an example
-    problem, work = borrowed_problem(problem), borrowed_work(work)
-    params, optimizer, order = borrowed(params), borrowed_optimizer(optimizer), borrowed(order)
+    data, problem, work = borrowed(data), borrowed(problem), borrowed(work)
+    params, optimizer, order = borrowed(params), borrowed(optimizer), borrowed(order)
     layer_units = net.layer_units
     n_layers = layer_units.shape[0] - 1
     n_outputs = layer_units[n_layers]
@@ -233,7 +233,7 @@ def train_examples(data, net, problem, order, params, work, optimizer):
     settings = step_settings(optimizer, params)
     typed = params.dtype.type
     alpha = typed(problem.alpha)
-    X, targets, sample_weight = borrowed(data.X), problem.targets, problem.sample_weight
+    X, targets, sample_weight = data.X, problem.targets, problem.sample_weight
     hidden_code, output_code, blocks = net.hidden_activation, net.output_activation, work.blocks
     outputs, output_net_inputs = rows[-1], kept[-1][0]
     accumulated_loss = 0.0

@@ -11,13 +11,7 @@ backward pass, then one optimiser step on the flat parameter buffer.
 import numpy as np
 
 from ._jit import kernel
-from .borrowed import (
-    borrowed,
-    borrowed_data,
-    borrowed_optimizer,
-    borrowed_problem,
-    borrowed_work,
-)
+from .borrowed import borrowed
 from .checks import check_optimizer, check_training
 from .codes import SGD
 from .layout import n_weights
@@ -56,9 +50,9 @@ def train_epoch(
     check_training(data, net, problem, order, first_batch, params, grads, work, True)
     check_optimizer(optimizer, params, optimizer.kind != SGD)
     # the arrays are borrowed (kernels.borrowed): no reference counts once a batch
-    data, problem, work = borrowed_data(data), borrowed_problem(problem), borrowed_work(work)
+    data, problem, work = borrowed(data), borrowed(problem), borrowed(work)
     params, grads, order = borrowed(params), borrowed(grads), borrowed(order)
-    optimizer = borrowed_optimizer(optimizer)
+    optimizer = borrowed(optimizer)
     if work.dropout_scales.shape[0] > 0 and seed >= 0:
         np.random.seed(seed)
     layer_units = net.layer_units

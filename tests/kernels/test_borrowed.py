@@ -12,6 +12,7 @@ from numba import njit
 from numba.core.errors import TypingError
 
 from numba_mlp.kernels.borrowed import borrowed
+from numba_mlp.kernels.bundles import Problem
 
 
 @njit
@@ -76,7 +77,27 @@ def test_views_of_a_borrowed_array_are_not_counted():
 _sum_of_rows_jit = njit(inline="always")(_sum_of_rows)
 
 
-def test_only_arrays_can_be_borrowed():
+@njit
+def _scale_borrowed_bundle(problem, factor):
+    borrowed_problem = borrowed(problem)
+    borrowed_problem.targets[:] *= factor
+    return borrowed_problem.loss_code, borrowed_problem.alpha
+
+
+def test_a_borrowed_bundle_has_the_same_arrays_and_settings():
+    problem = Problem(np.ones((3, 2)), np.ones(3), 2, 0.5, 1e-10, 1.35, 0.5)
+    assert _scale_borrowed_bundle(problem, 3.0) == (2, 0.5)
+    np.testing.assert_array_equal(problem.targets, np.full((3, 2), 3.0))
+
+
+def test_as_python_nothing_is_borrowed():
+    # NUMBA_DISABLE_JIT runs the kernels as Python, where nothing is counted
+    array = np.ones(3)
+    problem = Problem(np.ones((3, 2)), array, 2, 0.5, 1e-10, 1.35, 0.5)
+    assert borrowed(array) is array and borrowed(problem) is problem
+
+
+def test_only_arrays_and_bundles_can_be_borrowed():
     @njit
     def borrow(value):
         return borrowed(value)
