@@ -1,6 +1,7 @@
 """What a round of training on a Dask cluster costs beyond its computation.
 
-A plain script (not part of the asv suite), run from the repository's root:
+A plain script (not part of the asv suite, which imports it but finds no
+benchmark in it), run from the repository's root with the dask extra installed:
 
     python benchmarks/dask_rounds.py            # about 5 minutes on 2 cores
     python benchmarks/dask_rounds.py --quick    # fewer shapes and repeats
@@ -33,15 +34,25 @@ import statistics
 import time
 import warnings
 
-import dask.array as da
 import numpy as np
-from dask.utils import key_split
-from distributed import Client, LocalCluster, get_task_stream
 from sklearn.exceptions import ConvergenceWarning
 
 from numba_mlp._network import make_net
 from numba_mlp.benchmark_cases import processor_name
-from numba_mlp.dask import ClusterObjective, MLPRegressor
+
+# asv imports every module of benchmarks/ in environments with only the core
+# dependencies: without the dask extra this module imports, and main() says why
+# it cannot run
+try:
+    import dask.array as da
+    from dask.utils import key_split
+    from distributed import Client, LocalCluster, get_task_stream
+
+    from numba_mlp.dask import ClusterObjective, MLPRegressor
+except ImportError as error:
+    MISSING_DASK = error
+else:
+    MISSING_DASK = None
 
 N_FEATURES = 32
 #: hidden layers -> weights and biases with 32 inputs and one output
@@ -213,6 +224,11 @@ def main():
         help="bytes/s between machines for the model's larger clusters (default: 10 GbE)",
     )
     args = parser.parse_args()
+    if MISSING_DASK is not None:
+        parser.exit(
+            1,
+            f"dask_rounds.py needs the dask extra (pip install -e '.[dask]'): {MISSING_DASK}\n",
+        )
     repeats = args.repeats or (3 if args.quick else 5)
     steps = 4 * repeats  # rounds or evaluations timed per shape
     chunk_sweep = [1_000, 10_000] if args.quick else [1_000, 10_000, 40_000]

@@ -217,11 +217,18 @@ def train_locally(chunk, packed, previous, plan: RoundPlan):
     the first round, the estimator's fresh ``OptimizerState``: the chunk goes
     on with its own optimiser moments and step count, from the averaged
     weights. Neither input is modified (a task may be run again).
+
+    A chunk whose sample weights sum to zero has nothing to learn from (each
+    of its batches would divide by a zero weight): it trains no rows and so
+    counts nothing in the average.
     """
     check_chunk_fits(chunk, plan.net)
     dtype = chunk.X.dtype
     params = checked_params(packed, plan.net, dtype, what="broadcast")
-    optimizer = copy.deepcopy(previous.optimizer if isinstance(previous, LocalState) else previous)
+    previous_optimizer = previous.optimizer if isinstance(previous, LocalState) else previous
+    if np.sum(chunk.sample_weight, dtype=np.float64) == 0:
+        return LocalState(params, previous_optimizer, 0.0, 0)
+    optimizer = copy.deepcopy(previous_optimizer)
     optimizer.learning_rate = plan.learning_rate
     batch_size = min(200 if plan.batch_size is None else plan.batch_size, chunk.n_rows)
     problem = plan.loss.problem(chunk.targets, chunk.sample_weight, plan.alpha, dtype)

@@ -32,7 +32,7 @@ from numba_mlp.kernels.forward import compute_layer
 from numba_mlp.kernels.layout import biases_of, nodes_of, weights_of
 from numba_mlp.kernels.losses import loss_scale, sample_loss
 
-from ._network import kernel_dtype, make_net, pack, unpack
+from ._network import kernel_dtype, make_net, make_problem, pack, unpack
 from ._validation import check_fitted_weights, check_learning_rate
 
 
@@ -265,7 +265,16 @@ def trace_step(
     alpha = float(estimator.alpha)
 
     net = make_net(layer_units, estimator.activation, estimator.out_activation_)
-    problem = estimator._problem(targets, None, dtype)
+    # from the public fitted attributes only, which scikit-learn's estimators have too
+    problem = make_problem(
+        targets,
+        None,
+        estimator.loss,
+        alpha,
+        dtype,
+        huber_delta=getattr(estimator, "huber_delta", 1.0),
+        quantile=getattr(estimator, "quantile", 0.5),
+    )
     params = pack(coefs, intercepts, dtype)
     nodes = _run_one_example(net, problem, params, x.reshape(1, -1))
     net_inputs, activations, deltas, gradients = nodes

@@ -132,12 +132,19 @@ def _check_finite(name, *arrays):
 
 
 def _predict_block(local, method, block, columns):
-    """``local.<method>(block)`` on one block of rows (runs on a worker)."""
+    """``local.<method>(block)`` on one block of rows (runs on a worker).
+
+    An empty block has an empty result, where the estimator refuses 0 rows as
+    scikit-learn's does: it is computed for one row of zeros and cut to none.
+    """
+    n_rows = block.shape[0]
+    if n_rows == 0:
+        block = np.zeros((1, block.shape[1]), dtype=block.dtype)
     if columns is not None:
         import pandas as pd
 
         block = pd.DataFrame(block, columns=columns)
-    return getattr(local, method)(block)
+    return getattr(local, method)(block)[:n_rows]
 
 
 class _ClusterTraining:
@@ -223,7 +230,7 @@ class _ClusterTraining:
         if not _is_dask(X):
             return super()._validate_sample_weight(sample_weight, X)
         if isinstance(sample_weight, Real):
-            return da.full(X.shape[0], sample_weight, chunks=(X.chunks[0],), dtype=X.dtype)
+            sample_weight = da.full(X.shape[0], sample_weight, chunks=(X.chunks[0],), dtype=X.dtype)
         sample_weight = _rows_chunked_like(sample_weight, X, "sample_weight")
         if sample_weight.ndim != 1:
             raise ValueError(
@@ -232,6 +239,9 @@ class _ClusterTraining:
             )
         (sample_weight,) = current_client().persist([sample_weight.astype(X.dtype)])
         _check_finite("sample_weight", sample_weight)
+        (weighted,) = dask.compute((sample_weight != 0).any())
+        if not weighted:  # scikit-learn's check and message
+            raise ValueError("Sample weights must contain at least one non-zero number.")
         return sample_weight
 
     # ----------------------------------------------------------------- L-BFGS
@@ -287,6 +297,8 @@ class _ClusterTraining:
             seeds=[_seed(base_seed, block) for block in range(n_blocks)],
         )
         totals = client.gather([client.submit(chunk_totals, chunk) for chunk in chunks])
+        if sum(weight for _, weight, _ in totals) == 0:
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         n_held_out = sum(held_out for _, _, held_out in totals)
         if early_stopping and n_held_out < 2:
             raise ValueError(

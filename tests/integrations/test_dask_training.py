@@ -263,6 +263,82 @@ def test_held_out_sums_give_sklearn_scores(kind):
     np.testing.assert_allclose(score, expected, rtol=1e-12)
 
 
+# ------------------------------------------------------ uneven chunks
+
+
+def with_empty_block(array):
+    """``array`` with a block of 0 rows after its first block (what a filter leaves)."""
+    first, *rest = array.chunks[0]
+    return array.rechunk({0: (first, 0, *rest)})
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_a_block_of_no_rows_changes_nothing(client, solver):
+    # a block of 0 rows (what a filter leaves) trains nothing, and its
+    # prediction is an empty block; the reference is the fit without it
+    X, labels, target, _ = cluster_data(seed=13)
+    params = dict(hidden_layer_sizes=(4,), solver=solver, max_iter=4, random_state=0)
+    gapped = [with_empty_block(a) for a in (X, labels, target)]
+    assert 0 in gapped[0].chunks[0]
+    clf = MLPClassifier(**params).fit(gapped[0], gapped[1])
+    assert_same_weights(clf, MLPClassifier(**params).fit(X, labels), rtol=1e-12)
+    reg = MLPRegressor(**params).fit(gapped[0], gapped[2])
+    assert_same_weights(reg, MLPRegressor(**params).fit(X, target), rtol=1e-12)
+    X_np = X.compute()
+    for model, method in [
+        (clf, "predict"),
+        (clf, "predict_proba"),
+        (clf, "predict_log_proba"),
+        (reg, "predict"),
+    ]:
+        lazy = getattr(model, method)(gapped[0])
+        assert lazy.chunks[0] == gapped[0].chunks[0]
+        computed = lazy.compute()
+        expected = getattr(model, method)(X_np)  # the one-process prediction
+        assert computed.shape == expected.shape and computed.dtype == expected.dtype
+        np.testing.assert_allclose(computed, expected, rtol=1e-12)
+        empty = lazy.blocks[1].compute()
+        assert empty.shape == (0,) + expected.shape[1:] and empty.dtype == expected.dtype
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_a_chunk_without_weight_is_left_out_of_the_average(client, solver):
+    # in one process the rows of zero weight share batches with others and the
+    # fit runs; on the cluster a chunk whose weights sum to zero has nothing to
+    # train on: the fit is the fit without that chunk (unshuffled, so that the
+    # chunks' own seeds do not enter)
+    X, labels, _, weight = cluster_data(seed=14)
+    without_weight = da.concatenate(
+        [weight[:CHUNK], da.zeros(CHUNK, chunks=CHUNK), weight[2 * CHUNK :]]
+    )
+    kept = np.r_[0:CHUNK, 2 * CHUNK : N_ROWS]
+    params = dict(hidden_layer_sizes=(4,), solver=solver, max_iter=4, shuffle=False, random_state=0)
+    fitted = MLPClassifier(**params).fit(X, labels, sample_weight=without_weight)
+    X_np, labels_np, weight_np = dask.compute(X, labels, weight)
+    reference = MLPClassifier(**params).fit(
+        da.from_array(X_np[kept], chunks=(CHUNK, -1)),
+        da.from_array(labels_np[kept], chunks=CHUNK),
+        sample_weight=da.from_array(weight_np[kept], chunks=CHUNK),
+    )
+    assert_same_weights(fitted, reference, rtol=1e-12)
+    assert fitted.loss_curve_ == reference.loss_curve_
+    assert fitted.t_ == reference.t_ == 4 * 2 * CHUNK
+    # the same data fits in one process, where shuffled batches mix the rows
+    one_process = numba_mlp.MLPClassifier(**{**params, "shuffle": True})
+    one_process.fit(X_np, labels_np, sample_weight=without_weight.compute())
+    assert np.isfinite(one_process.loss_)
+    # weights that sum to zero over all chunks: refused before a round, as
+    # L-BFGS on the cluster and every batch in one process refuse them
+    cancelling = da.concatenate([da.ones(CHUNK, chunks=CHUNK), -da.ones(CHUNK, chunks=CHUNK)])
+    half = {"hidden_layer_sizes": (4,), "solver": solver, "max_iter": 4}
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+        MLPClassifier(**half).fit(X[: 2 * CHUNK], labels[: 2 * CHUNK], sample_weight=cancelling)
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+        MLPClassifier(**{**half, "solver": "lbfgs"}).fit(
+            X[: 2 * CHUNK], labels[: 2 * CHUNK], sample_weight=cancelling
+        )
+
+
 # ------------------------------------------------- where the data stays
 
 
@@ -376,8 +452,13 @@ def test_refused_calls_say_what_to_do(client):
         model.fit(X, da.stack([labels, labels], axis=1))
     with pytest.raises(ValueError, match="local_epochs"):
         MLPClassifier(local_epochs=0).fit(X, labels)
-    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
-        MLPClassifier(solver="lbfgs").fit(X, labels, sample_weight=da.zeros(N_ROWS, chunks=CHUNK))
+    for solver in ["lbfgs", "adam"]:  # as numba_mlp.MLPClassifier (scikit-learn's check)
+        with pytest.raises(ValueError, match="at least one non-zero number"):
+            MLPClassifier(solver=solver).fit(
+                X, labels, sample_weight=da.zeros(N_ROWS, chunks=CHUNK)
+            )
+        with pytest.raises(ValueError, match="at least one non-zero number"):
+            MLPClassifier(solver=solver).fit(X, labels, sample_weight=0.0)
     assert not hasattr(model, "coefs_")
 
 

@@ -285,3 +285,84 @@ def test_trace_shows_each_activation_and_its_derivative(activation):
     back = est.coefs_[1] @ output.delta
     np.testing.assert_allclose(hidden.delta, back * derivative, rtol=1e-12, atol=1e-15)
     assert f"{activation}" in str(trace)
+
+
+# ------------------------------------------ scikit-learn's own fitted estimators
+
+
+def _sklearn_example_loss(estimator, x, target):
+    """The loss of one example by scikit-learn's own prediction: log loss of
+    its probabilities, or half the squared error of its prediction averaged
+    over the outputs (scikit-learn's ``squared_loss``)."""
+    if hasattr(estimator, "classes_"):
+        proba = estimator.predict_proba(x.reshape(1, -1))[0]
+        if estimator.out_activation_ == "softmax":
+            return -np.log(proba[target.argmax()])
+        if proba.shape[0] == 2 and target.shape[0] == 1:  # binary: the positive class
+            proba = proba[1:]
+        return -np.sum(target * np.log(proba) + (1 - target) * np.log(1 - proba))
+    return 0.5 * np.mean((estimator.predict(x.reshape(1, -1)).ravel() - target) ** 2)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel", "regression"])
+def test_trace_of_scikit_learns_own_estimators(target):
+    """trace_step takes scikit-learn's fitted MLPClassifier / MLPRegressor: its
+    output is scikit-learn's prediction, its loss scikit-learn's, and its
+    gradient the finite differences of that loss (the L2 term 0.5 alpha |w|^2
+    of one example included) at scikit-learn's weights."""
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+
+    rng = np.random.RandomState(5)
+    X = rng.randn(40, 3)
+    y = {
+        "binary": (X[:, 0] > 0).astype(int),
+        "multiclass": (X[:, 0] > 0).astype(int) + (X[:, 1] > 0),
+        "multilabel": np.c_[X[:, 0] > 0, X[:, 1] > 0, X[:, 2] > 0].astype(int),
+        "regression": np.c_[X[:, 0], X[:, 1] - X[:, 2]],
+    }[target]
+    estimator_class = SkRegressor if target == "regression" else SkClassifier
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = estimator_class(
+            hidden_layer_sizes=(4,), activation="tanh", alpha=0.01, max_iter=30, random_state=0
+        ).fit(X, y)
+    before = [c.copy() for c in est.coefs_ + est.intercepts_]
+    trace = trace_step(est, X[1], y[1])
+    for saved, now in zip(before, est.coefs_ + est.intercepts_):
+        np.testing.assert_array_equal(saved, now)
+
+    if target == "regression":
+        np.testing.assert_allclose(trace.output, est.predict(X[1:2])[0], rtol=1e-12)
+    else:
+        proba = est.predict_proba(X[1:2])[0]
+        expected = proba[1:] if target == "binary" else proba
+        np.testing.assert_allclose(trace.output, expected, rtol=1e-12)
+    loss = _sklearn_example_loss(est, X[1], trace.target)
+    assert trace.loss == pytest.approx(loss, rel=1e-10)
+
+    # scikit-learn's squared loss is averaged over the outputs, its gradient
+    # (output deltas a - y) is not: it trains with the gradient of the summed loss
+    outputs_summed = trace.target.shape[0] if target == "regression" else 1
+
+    def penalised_loss():
+        squares = sum(np.sum(w**2) for w in est.coefs_)
+        data_loss = _sklearn_example_loss(est, X[1], trace.target) * outputs_summed
+        return data_loss + 0.5 * est.alpha * squares
+
+    step = 1e-6
+    for layer, traced in enumerate(trace.layers):
+        for weights, gradient in [
+            (est.coefs_[layer], traced.weight_gradient),
+            (est.intercepts_[layer], traced.bias_gradient),
+        ]:
+            numeric = np.empty_like(weights)
+            for index in np.ndindex(weights.shape):
+                saved = weights[index]
+                weights[index] = saved + step
+                up = penalised_loss()
+                weights[index] = saved - step
+                down = penalised_loss()
+                weights[index] = saved
+                numeric[index] = (up - down) / (2 * step)
+            np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-9)
