@@ -12,6 +12,7 @@ loops call one compiled kernel per epoch (``_training``).
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -102,24 +103,31 @@ _FLOAT32 = np.dtype(np.float32)
 _NO_CLASS_INDICES = np.empty(0, dtype=np.int64)  # the kernel writes none into it
 
 
+#: The fitted attributes that fit changes in place (lists it appends to, the
+#: thread choice's timings); it rebinds all others (``_optimizer`` included:
+#: training goes on with a copy of it, ``OptimizerState.continued``).
+_CHANGED_IN_PLACE = ("loss_curve_", "validation_scores_", "_thread_choice")
+
+
 @contextmanager
 def _unchanged_on_error(estimator):
     """Put the estimator's fitted state back as it was if fitting raises.
 
     A failed ``fit`` must not leave a half-trained model that looks fitted,
-    nor damage a model fitted earlier (warm_start, partial_fit). Constructor
-    parameters are not copied: they stay the very objects the caller passed
+    nor damage a model fitted earlier (warm_start, partial_fit). Fit replaces
+    the attributes it sets, so the very objects are put back; only those it
+    changes in place (``_CHANGED_IN_PLACE``) are copied, so that any other
+    attribute (a lock, a file, a module set by the user) is neither copied nor
+    replaced, and constructor parameters stay the objects the caller passed
     (a shared RandomState goes on with its sequence, as in scikit-learn).
     A ConvergenceWarning turned into an error by a warnings filter is raised
     once training is complete, so the model it leaves is kept, as
     scikit-learn keeps its own.
     """
-    parameters = estimator.get_params(deep=False)
     saved = {
-        name: value if name in parameters else copy.deepcopy(value)
-        for name, value in estimator.__dict__.items()
-        if name not in CALLBACK_ATTRIBUTES
+        name: value for name, value in estimator.__dict__.items() if name not in CALLBACK_ATTRIBUTES
     }
+    copies = {name: copy.deepcopy(saved[name]) for name in _CHANGED_IN_PLACE if name in saved}
     try:
         yield
     except ConvergenceWarning:
@@ -130,8 +138,24 @@ def _unchanged_on_error(estimator):
         }
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
+        estimator.__dict__.update(copies)
         estimator.__dict__.update(callbacks)
         raise
+
+
+def _fit_method(fit_method):
+    """A fit method run in scikit-learn's ``_fit_context`` (parameter checks,
+    the callbacks' setup and teardown), all of it inside
+    ``_unchanged_on_error``: a check, a kernel or a callback hook (teardown
+    included) that raises leaves the estimator as it was."""
+    in_context = _fit_context(prefer_skip_nested_validation=True)(fit_method)
+
+    @functools.wraps(fit_method)
+    def rolled_back(estimator, *args, **kwargs):
+        with _unchanged_on_error(estimator):
+            return in_context(estimator, *args, **kwargs)
+
+    return rolled_back
 
 
 def _times_class_weights(sample_weight, sample_class_weights, dtype):
@@ -238,8 +262,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         intercepts_init=None,
         validation=(None, None, None),
     ):
-        """Validate, initialise or continue, train; callers guard with
-        ``_unchanged_on_error``. ``validation`` is ``fit``'s
+        """Validate, initialise or continue, train (callers are wrapped in
+        ``_fit_method``). ``validation`` is ``fit``'s
         ``(X_val, y_val, sample_weight_val)``."""
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
@@ -487,6 +511,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         self.coefs_, self.intercepts_ = unpack(params, layer_units)
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = OptimizerState(self, params.shape[0], X.dtype)
+        else:
+            self._optimizer = self._optimizer.continued()
 
         # early_stopping in partial_fit doesn't make sense
         if self.early_stopping and incremental:
@@ -683,7 +709,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_method
     def fit(
         self,
         X: ArrayLike,
@@ -728,16 +754,15 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         self : object
             The trained model.
         """
-        with _unchanged_on_error(self):
-            return self._fit(
-                X,
-                y,
-                sample_weight=sample_weight,
-                incremental=False,
-                coefs_init=coefs_init,
-                intercepts_init=intercepts_init,
-                validation=(X_val, y_val, sample_weight_val),
-            )
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            coefs_init=coefs_init,
+            intercepts_init=intercepts_init,
+            validation=(X_val, y_val, sample_weight_val),
+        )
 
     def _loss_grad_lbfgs(
         self,
@@ -1264,7 +1289,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         )
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_method
     def partial_fit(
         self,
         X: ArrayLike,
@@ -1290,14 +1315,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        with _unchanged_on_error(self):
-            if _check_partial_fit_first_call(self, classes):
-                self._label_binarizer = LabelBinarizer()
-                if type_of_target(y).startswith("multilabel"):
-                    self._label_binarizer.fit(y)
-                else:
-                    self._label_binarizer.fit(classes)
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Return the log of probability estimates.
@@ -1507,7 +1531,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return y_val
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_method
     def partial_fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> Self:
@@ -1527,5 +1551,4 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        with _unchanged_on_error(self):
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
