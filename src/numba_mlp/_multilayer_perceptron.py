@@ -85,6 +85,7 @@ from ._training import (
 )
 from ._validation import (
     HIDDEN_ACTIVATIONS,
+    check_class_weight,
     check_dropout,
     check_fitted_shapes,
     check_fitted_weights,
@@ -92,6 +93,7 @@ from ._validation import (
     check_initial_weights,
     check_output_activation,
     check_poisson_targets,
+    check_scoring_fits,
     check_sparse_input,
 )
 
@@ -290,7 +292,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         validation = self._check_validation_set(*validation, class_weights=class_weights)
         dropout_rates = check_dropout(self.dropout, len(hidden_layer_sizes), self.solver)
         if self.early_stopping and self.scoring not in (None, "loss"):
-            check_scoring(self, scoring=self.scoring)  # an unknown name fails here, not later
+            # an unknown name, or one this estimator cannot answer, fails here, not later
+            check_scoring_fits(self, check_scoring(self, scoring=self.scoring), self.scoring)
 
         self._random_state = check_random_state(self.random_state)
 
@@ -1215,9 +1218,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 "distributions. Pass the resulting weights as the class_weight "
                 "parameter."
             )
-        return compute_class_weight(
+        check_class_weight(self.class_weight)
+        weights = compute_class_weight(
             self.class_weight, classes=self.classes_, y=self._labels_for_class_weight(y)
         )
+        if not weights.any():
+            raise ValueError(
+                f"class_weight gives every class a weight of 0 ({self.class_weight!r}): "
+                "no sample would count in the loss. Give at least one class a weight > 0."
+            )
+        return weights
 
     def _labels_for_class_weight(self, y):
         """The labels ``compute_class_weight`` counts, from the binarized ``y``."""
@@ -1234,10 +1244,26 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return y.argmax(axis=1)
 
     def _check_validation_targets(self, y_val):
-        """Validation labels, all among ``classes_``."""
+        """Validation labels of the training target's kind, all among ``classes_``."""
         y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val")
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
+        y_type = self._label_binarizer.y_type_
+        y_val_type = type_of_target(y_val, input_name="y_val")
+        if y_type.startswith("multilabel"):
+            if not y_val_type.startswith("multilabel") or y_val.shape[1] != len(self.classes_):
+                shape = "x".join(map(str, y_val.shape))
+                raise ValueError(
+                    f"y_val must be a multilabel indicator matrix with {len(self.classes_)} "
+                    f"columns, as y is, but it is {y_val_type} of shape ({shape}). Give "
+                    "y_val as y was given: one 0/1 column per label."
+                )
+        elif y_val_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"y_val must hold one class label per sample, as y ({y_type}) does, "
+                f"but its target type is {y_val_type!r}. Give y_val as y was given "
+                "(not one-hot encoded)."
+            )
         unknown = np.setdiff1d(unique_labels(y_val), self.classes_)
         if len(unknown):
             raise ValueError(

@@ -228,3 +228,132 @@ def test_a_callback_that_raises_leaves_the_estimator_as_it_was(hook, how, state)
     assert_unchanged(est, before)
     if state == "unfitted":
         assert_not_fitted(est)
+
+
+# ---------------------------------------------------------------------------
+# the validation set, scoring, class_weight and dropout, before any epoch
+# ---------------------------------------------------------------------------
+
+X_VAL = X[:20] + 0.1
+ONE_HOT_3 = np.eye(3, dtype=int)[Y_3[:20]]
+
+Y_VAL_REFUSED = [
+    ("one-hot y_val, multiclass y", Y_3, ONE_HOT_3, "y_val must hold one class label per sample"),
+    (
+        "multilabel y_val, multiclass y",
+        Y_3,
+        Y_MULTILABEL[:20],
+        "y_val must hold one class label per sample, as y \\(multiclass\\)",
+    ),
+    (
+        "continuous y_val, binary y",
+        Y_BIN,
+        Y_REG[:20],
+        "target type is 'continuous'",
+    ),
+    (
+        "fewer labels, multilabel y",
+        Y_MULTILABEL,
+        Y_MULTILABEL[:20, :2],
+        "y_val must be a multilabel indicator matrix with 3 columns",
+    ),
+    (
+        "labels 0-2, multilabel y",
+        Y_MULTILABEL,
+        Y_3[:20],
+        "y_val must be a multilabel indicator matrix with 3 columns, as y is, but it is multiclass",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "y, y_val, match", [case[1:] for case in Y_VAL_REFUSED], ids=[c[0] for c in Y_VAL_REFUSED]
+)
+@pytest.mark.parametrize("scoring", [None, "loss"])
+def test_y_val_of_another_target_type_is_refused_before_training(
+    no_epoch, y, y_val, match, scoring
+):
+    est = MLPClassifier(**SMALL, early_stopping=True, scoring=scoring)
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, y, X_val=X_VAL, y_val=y_val)
+    assert_not_fitted(est)
+
+
+@pytest.mark.parametrize(
+    "y, y_val",
+    [(Y_3, Y_3[:20]), (Y_3, Y_3[:20] % 2), (Y_BIN, Y_BIN[:20]), (Y_MULTILABEL, Y_MULTILABEL[:20])],
+    ids=["multiclass", "fewer classes", "binary", "multilabel"],
+)
+def test_y_val_of_the_training_target_type_is_taken(y, y_val):
+    est = MLPClassifier(**SMALL, early_stopping=True).fit(X, y, X_val=X_VAL, y_val=y_val)
+    assert len(est.validation_scores_) == est.n_iter_ > 0
+
+
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "roc_auc", "average_precision"])
+def test_a_scorer_the_regressor_cannot_answer_is_refused_before_training(no_epoch, scoring):
+    est = MLPRegressor(**SMALL, early_stopping=True, scoring=scoring)
+    with pytest.raises(ValueError, match=f"scoring='{scoring}' needs .*predict_proba"):
+        est.fit(X, Y_REG)
+    assert_not_fitted(est)
+
+
+@pytest.mark.parametrize(
+    "cls, scoring, y",
+    [(MLPRegressor, "r2", Y_REG), (MLPClassifier, "neg_log_loss", Y_BIN)],
+)
+def test_a_scorer_the_estimator_answers_is_taken(cls, scoring, y):
+    est = cls(**SMALL, early_stopping=True, scoring=scoring).fit(X, y)
+    assert len(est.validation_scores_) == est.n_iter_ > 0
+
+
+@pytest.mark.parametrize(
+    "class_weight, shown",
+    [({0: -1.0, 1: 1.0}, "-1.0"), ({0: np.nan, 1: 1}, "nan"), ({0: np.inf, 1: 1}, "inf")]
+    + [({0: "2", 1: 1}, "'2'"), ({0: None, 1: 1}, "None")],
+)
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_a_class_weight_that_is_not_a_finite_number_is_refused(no_epoch, class_weight, shown, how):
+    est = MLPClassifier(**SMALL, class_weight=class_weight)
+    match = f"class_weight must map each class to a finite number >= 0, got {shown} for class 0"
+    with pytest.raises(ValueError, match=match):
+        if how == "partial_fit":
+            est.partial_fit(X, Y_BIN, classes=[0, 1])
+        else:
+            est.fit(X, Y_BIN)
+    assert_not_fitted(est)
+
+
+def test_a_class_weight_of_zero_leaves_the_class_out():
+    # the reference: the same samples given sample_weight 0
+    weighted = MLPClassifier(**SMALL, class_weight={0: 0, 1: 1}).fit(X, Y_BIN)
+    by_sample = MLPClassifier(**SMALL).fit(X, Y_BIN, sample_weight=(Y_BIN == 1).astype(float))
+    assert_bitwise_same_fit(weighted, by_sample)
+
+
+def test_class_weights_all_zero_are_refused(no_epoch):
+    est = MLPClassifier(**SMALL, class_weight={0: 0, 1: 0.0})
+    with pytest.raises(ValueError, match="class_weight gives every class a weight of 0"):
+        est.fit(X, Y_BIN)
+    assert_not_fitted(est)
+
+
+DROPOUT_MESSAGE = "dropout must be a number or a list of numbers"
+
+
+@pytest.mark.parametrize("dropout", [["0.1"], [0.1, "x"]])
+def test_dropout_that_is_not_numbers_is_refused(no_epoch, dropout):
+    est = MLPClassifier(**SMALL, dropout=dropout)
+    with pytest.raises(ValueError, match=DROPOUT_MESSAGE):
+        est.fit(X, Y_BIN)
+    assert_not_fitted(est)
+
+
+@pytest.mark.parametrize("dropout", ["0.5", b"0", None, ["0.1"]])
+def test_dropout_set_on_a_fitted_model_is_checked_by_partial_fit(forbid_epochs, dropout):
+    # a later partial_fit skips the parameter checks: only check_dropout sees it
+    est = MLPClassifier(**SMALL).partial_fit(X, Y_BIN, classes=[0, 1])
+    before = snapshot(est.set_params(dropout=dropout))
+    forbid_epochs()
+    with pytest.raises(ValueError, match=DROPOUT_MESSAGE):
+        est.partial_fit(X, Y_BIN)
+    assert_unchanged(est, before)
