@@ -11,6 +11,7 @@ call runs no epoch (``no_epoch``) and leaves the estimator bitwise as it was
 import copy
 import math
 import threading
+import warnings
 
 import joblib
 import numpy as np
@@ -20,6 +21,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 from numba_mlp import MLPClassifier, MLPRegressor, kernels
 from numba_mlp import _multilayer_perceptron as mlp
+from numba_mlp._network import still_views_of
 
 from helpers import (
     SMALL,
@@ -357,3 +359,71 @@ def test_dropout_set_on_a_fitted_model_is_checked_by_partial_fit(forbid_epochs, 
     with pytest.raises(ValueError, match=DROPOUT_MESSAGE):
         est.partial_fit(X, Y_BIN)
     assert_unchanged(est, before)
+
+
+# ---------------------------------------------------------------------------
+# fitted weights edited in place
+# ---------------------------------------------------------------------------
+
+
+def _sklearn_twin(fitted):
+    """scikit-learn's estimator fitted on the same data, with ``fitted``'s weights."""
+    twin = SkMLPClassifier(**SMALL).fit(X, Y_3)
+    twin.coefs_ = [c.copy() for c in fitted.coefs_]
+    twin.intercepts_ = [b.copy() for b in fitted.intercepts_]
+    return twin
+
+
+def _transposed_in_place(model):
+    model.coefs_[0].shape = model.coefs_[0].shape[::-1]
+
+
+def _float32_in_place(model):
+    model.coefs_[0].dtype = np.float32  # twice the columns
+
+
+@pytest.mark.parametrize("edit", [_transposed_in_place, _float32_in_place])
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+def test_weights_edited_in_place_are_refused_as_scikit_learn_refuses_them(edit, method):
+    ours = MLPClassifier(**SMALL).fit(X, Y_3)
+    theirs = _sklearn_twin(ours)
+    one_row = X[:1].copy()
+    getattr(ours, method)(one_row)  # the fast path has been taken
+    edit(ours)
+    edit(theirs)
+    with pytest.raises(ValueError):
+        getattr(theirs, method)(one_row)  # the reference
+    with pytest.raises(ValueError, match="The fitted weights"):
+        getattr(ours, method)(one_row)
+
+
+def test_weights_moved_in_memory_in_place_go_down_the_checked_path():
+    ours = MLPClassifier(**SMALL).fit(X, Y_3)
+    theirs = _sklearn_twin(ours)
+    # the very object, its values reinterpreted as integers (same shape and strides)
+    ours.intercepts_[0].dtype = np.int64
+    theirs.intercepts_[0].dtype = np.int64
+    assert not still_views_of(ours._shared_weights, ours.coefs_, ours.intercepts_)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-9)
+
+
+def test_strides_edited_in_place_are_noticed():
+    ours = MLPClassifier(**SMALL).fit(X, Y_3)
+    assert still_views_of(ours._shared_weights, ours.coefs_, ours.intercepts_)
+    coef = ours.coefs_[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # NumPy 2.4 deprecates it
+        coef.strides = (coef.strides[0], 0)  # every row reads its first weight
+    assert not still_views_of(ours._shared_weights, ours.coefs_, ours.intercepts_)
+    expected = MLPClassifier(**SMALL).fit(X, Y_3)
+    expected.coefs_[0] = np.repeat(coef[:, :1], coef.shape[1], axis=1)
+    assert_array_equal(ours.predict_proba(X), expected.predict_proba(X))
+
+
+def test_values_edited_in_place_still_show_through_the_fast_path():
+    ours = MLPClassifier(**SMALL).fit(X, Y_3)
+    theirs = _sklearn_twin(ours)
+    ours.coefs_[0][0, 0] += 1.0
+    theirs.coefs_[0][0, 0] += 1.0
+    assert still_views_of(ours._shared_weights, ours.coefs_, ours.intercepts_)
+    np.testing.assert_allclose(ours.predict_proba(X[:1]), theirs.predict_proba(X[:1]), rtol=1e-12)
