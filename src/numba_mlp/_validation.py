@@ -132,6 +132,30 @@ def check_output_activation(estimator, n_outputs, classifier):
             "out_activation='softmax' needs at least 2 output nodes, but the "
             f"target has {n_outputs}; use 'logistic' for a single output."
         )
+    if classifier:
+        check_classifier_outputs(estimator._label_binarizer.y_type_, out_activation)
+
+
+def check_classifier_outputs(y_type, out_activation):
+    """Raise ValueError unless the output activation gives the probabilities
+    the target's type means.
+
+    One label among several (multiclass) needs probabilities that sum to 1
+    over the classes (softmax); independent labels (multilabel) need one
+    probability each (logistic): a softmax could never predict two labels.
+    """
+    if y_type == "multiclass" and out_activation == "logistic":
+        raise ValueError(
+            "out_activation='logistic' cannot be used with a multiclass target: its "
+            "outputs are independent probabilities, which do not sum to 1 over the "
+            "classes. Use out_activation='softmax' (or None for scikit-learn's choice)."
+        )
+    if y_type.startswith("multilabel") and out_activation == "softmax":
+        raise ValueError(
+            "out_activation='softmax' cannot be used with a multilabel target: its "
+            "outputs sum to 1, so at most one label could be predicted. Use "
+            "out_activation='logistic' (or None for scikit-learn's choice)."
+        )
 
 
 def check_poisson_targets(y):

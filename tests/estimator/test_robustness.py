@@ -427,3 +427,49 @@ def test_values_edited_in_place_still_show_through_the_fast_path():
     theirs.coefs_[0][0, 0] += 1.0
     assert still_views_of(ours._shared_weights, ours.coefs_, ours.intercepts_)
     np.testing.assert_allclose(ours.predict_proba(X[:1]), theirs.predict_proba(X[:1]), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# output activations that cannot fit the target
+# ---------------------------------------------------------------------------
+
+OUTPUTS_REFUSED = [
+    ("logistic", Y_3, "out_activation='logistic' cannot be used with a multiclass target"),
+    ("softmax", Y_MULTILABEL, "out_activation='softmax' cannot be used with a multilabel target"),
+    ("softmax", Y_BIN, "out_activation='softmax' needs at least 2 output nodes"),
+]
+
+
+@pytest.mark.parametrize("out_activation, y, match", OUTPUTS_REFUSED)
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_an_output_activation_that_cannot_fit_the_target_is_refused(
+    no_epoch, out_activation, y, match, how
+):
+    est = MLPClassifier(**SMALL, out_activation=out_activation)
+    with pytest.raises(ValueError, match=match):
+        if how == "partial_fit":
+            classes = np.arange(y.shape[1]) if y.ndim == 2 else np.unique(y)
+            est.partial_fit(X, y, classes=classes)
+        else:
+            est.fit(X, y)
+    assert_not_fitted(est)
+
+
+@pytest.mark.parametrize(
+    "y", [Y_3, Y_MULTILABEL, Y_BIN], ids=["multiclass", "multilabel", "binary"]
+)
+def test_the_output_activation_scikit_learn_chooses_is_taken(y):
+    # the reference: scikit-learn's own choice for this target
+    chosen = SkMLPClassifier(**SMALL).fit(X, y).out_activation_
+    default = MLPClassifier(**SMALL).fit(X, y)
+    explicit = MLPClassifier(**SMALL, out_activation=chosen).fit(X, y)
+    assert default.out_activation_ == explicit.out_activation_ == chosen
+    assert_bitwise_same_fit(explicit, default)
+
+
+def test_a_regressor_takes_any_output_activation_for_its_outputs():
+    # no classes: a logistic or softmax output is a bounded regression
+    for out_activation in ("logistic", "softmax"):
+        reg = MLPRegressor(**SMALL, out_activation=out_activation)
+        reg.fit(X, np.column_stack([Y_BIN, 1 - Y_BIN]).astype(float))
+        assert reg.out_activation_ == out_activation
