@@ -105,10 +105,13 @@ _FLOAT32 = np.dtype(np.float32)
 _NO_CLASS_INDICES = np.empty(0, dtype=np.int64)  # the kernel writes none into it
 
 
-#: The fitted attributes that fit changes in place (lists it appends to, the
-#: thread choice's timings); it rebinds all others (``_optimizer`` included:
-#: training goes on with a copy of it, ``OptimizerState.continued``).
-_CHANGED_IN_PLACE = ("loss_curve_", "validation_scores_", "_thread_choice")
+#: The fitted lists fit appends to (a failed fit cuts them back to their
+#: length), and the one object it changes in place (the thread choice's
+#: timings: a failed fit puts back a copy). Fit rebinds every other attribute
+#: it sets (``_optimizer`` included: training goes on with a copy of it,
+#: ``OptimizerState.continued``).
+_APPENDED_TO = ("loss_curve_", "validation_scores_")
+_CHANGED_IN_PLACE = ("_thread_choice",)
 
 
 @contextmanager
@@ -116,19 +119,20 @@ def _unchanged_on_error(estimator):
     """Put the estimator's fitted state back as it was if fitting raises.
 
     A failed ``fit`` must not leave a half-trained model that looks fitted,
-    nor damage a model fitted earlier (warm_start, partial_fit). Fit replaces
-    the attributes it sets, so the very objects are put back; only those it
-    changes in place (``_CHANGED_IN_PLACE``) are copied, so that any other
-    attribute (a lock, a file, a module set by the user) is neither copied nor
-    replaced, and constructor parameters stay the objects the caller passed
-    (a shared RandomState goes on with its sequence, as in scikit-learn).
-    A ConvergenceWarning turned into an error by a warnings filter is raised
-    once training is complete, so the model it leaves is kept, as
-    scikit-learn keeps its own.
+    nor damage a model fitted earlier (warm_start, partial_fit). The very
+    objects are put back, the lists fit appends to cut back to their length
+    and only what it changes in place (``_CHANGED_IN_PLACE``) copied, so that
+    any other attribute (a lock, a file, a module set by the user) is neither
+    copied nor replaced, and constructor parameters stay the objects the
+    caller passed (a shared RandomState goes on with its sequence, as in
+    scikit-learn). A ConvergenceWarning turned into an error by a warnings
+    filter is raised once training is complete, so the model it leaves is
+    kept, as scikit-learn keeps its own.
     """
     saved = {
         name: value for name, value in estimator.__dict__.items() if name not in CALLBACK_ATTRIBUTES
     }
+    lengths = {name: len(saved[name]) for name in _APPENDED_TO if type(saved.get(name)) is list}
     copies = {name: copy.deepcopy(saved[name]) for name in _CHANGED_IN_PLACE if name in saved}
     try:
         yield
@@ -142,6 +146,8 @@ def _unchanged_on_error(estimator):
         estimator.__dict__.update(saved)
         estimator.__dict__.update(copies)
         estimator.__dict__.update(callbacks)
+        for name, length in lengths.items():
+            del saved[name][length:]
         raise
 
 

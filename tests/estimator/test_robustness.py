@@ -232,6 +232,18 @@ def test_a_callback_that_raises_leaves_the_estimator_as_it_was(hook, how, state)
         assert_not_fitted(est)
 
 
+def test_a_failed_partial_fit_cuts_the_loss_curve_back_in_place():
+    pytest.importorskip("sklearn.callback", reason="scikit-learn >= 1.9 has callbacks")
+    est = MLPClassifier(**SMALL).fit(X, Y_BIN)
+    curve = est.loss_curve_
+    kept = list(curve)
+    est.set_callbacks(Failing("teardown"))
+    with pytest.raises(RuntimeError, match="failed in teardown"):
+        est.partial_fit(X, Y_BIN)  # the epoch's loss was appended before teardown
+    assert est.loss_curve_ is curve
+    assert curve == kept
+
+
 # ---------------------------------------------------------------------------
 # the validation set, scoring, class_weight and dropout, before any epoch
 # ---------------------------------------------------------------------------
