@@ -10,6 +10,7 @@ call runs no epoch (``no_epoch``) and leaves the estimator bitwise as it was
 
 import copy
 import math
+import socket
 import threading
 import warnings
 
@@ -149,10 +150,12 @@ def _uncopyable(kind, tmp_path):
         return open(tmp_path / "log.txt", "w")  # noqa: SIM115 - closed by the test
     if kind == "module":
         return math
+    if kind == "socket":
+        return socket.socket()
     return (i for i in range(3))
 
 
-@pytest.mark.parametrize("kind", ["lock", "file", "module", "generator"])
+@pytest.mark.parametrize("kind", ["lock", "file", "socket", "module", "generator"])
 @pytest.mark.parametrize("how", ["fit", "partial_fit", "warm_start"])
 def test_an_attribute_that_cannot_be_copied_is_kept_as_it_is(tmp_path, kind, how):
     def train(est):
@@ -177,7 +180,7 @@ def test_an_attribute_that_cannot_be_copied_is_kept_as_it_is(tmp_path, kind, how
         assert ours.handle is attribute
         assert_unchanged(ours, before)
     finally:
-        if kind == "file":
+        if kind in ("file", "socket"):
             attribute.close()
 
 
