@@ -1012,7 +1012,9 @@ _COMMON_PARAMETERS_DOC = """
     out_activation : {'identity', 'logistic', 'softmax', 'exp'}, default=None
         Activation of the output nodes. None keeps scikit-learn's choice
         (logistic or softmax for classification, identity or exp for
-        regression). numba-mlp only.
+        regression). A classifier's must give the probabilities its target
+        means: softmax for a multiclass target, logistic for a binary or
+        multilabel one. numba-mlp only.
     dropout : float or array-like of shape (n_layers - 2,), default=0.0
         Probability that a hidden node is dropped during training (inverted
         dropout: kept activations are divided by ``1 - dropout``), one rate
