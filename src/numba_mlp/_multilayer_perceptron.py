@@ -12,6 +12,7 @@ loops call one compiled kernel per epoch (``_training``).
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -84,6 +85,7 @@ from ._training import (
 )
 from ._validation import (
     HIDDEN_ACTIVATIONS,
+    check_class_weight,
     check_dropout,
     check_fitted_shapes,
     check_fitted_weights,
@@ -91,6 +93,7 @@ from ._validation import (
     check_initial_weights,
     check_output_activation,
     check_poisson_targets,
+    check_scoring_fits,
     check_sparse_input,
 )
 
@@ -102,24 +105,35 @@ _FLOAT32 = np.dtype(np.float32)
 _NO_CLASS_INDICES = np.empty(0, dtype=np.int64)  # the kernel writes none into it
 
 
+#: The fitted lists fit appends to (a failed fit cuts them back to their
+#: length), and the one object it changes in place (the thread choice's
+#: timings: a failed fit puts back a copy). Fit rebinds every other attribute
+#: it sets (``_optimizer`` included: training goes on with a copy of it,
+#: ``OptimizerState.continued``).
+_APPENDED_TO = ("loss_curve_", "validation_scores_")
+_CHANGED_IN_PLACE = ("_thread_choice",)
+
+
 @contextmanager
 def _unchanged_on_error(estimator):
     """Put the estimator's fitted state back as it was if fitting raises.
 
     A failed ``fit`` must not leave a half-trained model that looks fitted,
-    nor damage a model fitted earlier (warm_start, partial_fit). Constructor
-    parameters are not copied: they stay the very objects the caller passed
-    (a shared RandomState goes on with its sequence, as in scikit-learn).
-    A ConvergenceWarning turned into an error by a warnings filter is raised
-    once training is complete, so the model it leaves is kept, as
-    scikit-learn keeps its own.
+    nor damage a model fitted earlier (warm_start, partial_fit). The very
+    objects are put back, the lists fit appends to cut back to their length
+    and only what it changes in place (``_CHANGED_IN_PLACE``) copied, so that
+    any other attribute (a lock, a file, a module set by the user) is neither
+    copied nor replaced, and constructor parameters stay the objects the
+    caller passed (a shared RandomState goes on with its sequence, as in
+    scikit-learn). A ConvergenceWarning turned into an error by a warnings
+    filter is raised once training is complete, so the model it leaves is
+    kept, as scikit-learn keeps its own.
     """
-    parameters = estimator.get_params(deep=False)
     saved = {
-        name: value if name in parameters else copy.deepcopy(value)
-        for name, value in estimator.__dict__.items()
-        if name not in CALLBACK_ATTRIBUTES
+        name: value for name, value in estimator.__dict__.items() if name not in CALLBACK_ATTRIBUTES
     }
+    lengths = {name: len(saved[name]) for name in _APPENDED_TO if type(saved.get(name)) is list}
+    copies = {name: copy.deepcopy(saved[name]) for name in _CHANGED_IN_PLACE if name in saved}
     try:
         yield
     except ConvergenceWarning:
@@ -130,8 +144,26 @@ def _unchanged_on_error(estimator):
         }
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
+        estimator.__dict__.update(copies)
         estimator.__dict__.update(callbacks)
+        for name, length in lengths.items():
+            del saved[name][length:]
         raise
+
+
+def _fit_method(fit_method):
+    """A fit method run in scikit-learn's ``_fit_context`` (parameter checks,
+    the callbacks' setup and teardown), all of it inside
+    ``_unchanged_on_error``: a check, a kernel or a callback hook (teardown
+    included) that raises leaves the estimator as it was."""
+    in_context = _fit_context(prefer_skip_nested_validation=True)(fit_method)
+
+    @functools.wraps(fit_method)
+    def rolled_back(estimator, *args, **kwargs):
+        with _unchanged_on_error(estimator):
+            return in_context(estimator, *args, **kwargs)
+
+    return rolled_back
 
 
 def _times_class_weights(sample_weight, sample_class_weights, dtype):
@@ -238,8 +270,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         intercepts_init=None,
         validation=(None, None, None),
     ):
-        """Validate, initialise or continue, train; callers guard with
-        ``_unchanged_on_error``. ``validation`` is ``fit``'s
+        """Validate, initialise or continue, train (callers are wrapped in
+        ``_fit_method``). ``validation`` is ``fit``'s
         ``(X_val, y_val, sample_weight_val)``."""
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
@@ -266,7 +298,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         validation = self._check_validation_set(*validation, class_weights=class_weights)
         dropout_rates = check_dropout(self.dropout, len(hidden_layer_sizes), self.solver)
         if self.early_stopping and self.scoring not in (None, "loss"):
-            check_scoring(self, scoring=self.scoring)  # an unknown name fails here, not later
+            # an unknown name, or one this estimator cannot answer, fails here, not later
+            check_scoring_fits(self, check_scoring(self, scoring=self.scoring), self.scoring)
 
         self._random_state = check_random_state(self.random_state)
 
@@ -487,6 +520,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         self.coefs_, self.intercepts_ = unpack(params, layer_units)
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = OptimizerState(self, params.shape[0], X.dtype)
+        else:
+            self._optimizer = self._optimizer.continued()
 
         # early_stopping in partial_fit doesn't make sense
         if self.early_stopping and incremental:
@@ -683,7 +718,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_method
     def fit(
         self,
         X: ArrayLike,
@@ -728,16 +763,15 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator):
         self : object
             The trained model.
         """
-        with _unchanged_on_error(self):
-            return self._fit(
-                X,
-                y,
-                sample_weight=sample_weight,
-                incremental=False,
-                coefs_init=coefs_init,
-                intercepts_init=intercepts_init,
-                validation=(X_val, y_val, sample_weight_val),
-            )
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            coefs_init=coefs_init,
+            intercepts_init=intercepts_init,
+            validation=(X_val, y_val, sample_weight_val),
+        )
 
     def _loss_grad_lbfgs(
         self,
@@ -978,7 +1012,9 @@ _COMMON_PARAMETERS_DOC = """
     out_activation : {'identity', 'logistic', 'softmax', 'exp'}, default=None
         Activation of the output nodes. None keeps scikit-learn's choice
         (logistic or softmax for classification, identity or exp for
-        regression). numba-mlp only.
+        regression). A classifier's must give the probabilities its target
+        means: softmax for a multiclass target, logistic for a binary or
+        multilabel one. numba-mlp only.
     dropout : float or array-like of shape (n_layers - 2,), default=0.0
         Probability that a hidden node is dropped during training (inverted
         dropout: kept activations are divided by ``1 - dropout``), one rate
@@ -1190,9 +1226,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 "distributions. Pass the resulting weights as the class_weight "
                 "parameter."
             )
-        return compute_class_weight(
+        check_class_weight(self.class_weight)
+        weights = compute_class_weight(
             self.class_weight, classes=self.classes_, y=self._labels_for_class_weight(y)
         )
+        if not weights.any():
+            raise ValueError(
+                f"class_weight gives every class a weight of 0 ({self.class_weight!r}): "
+                "no sample would count in the loss. Give at least one class a weight > 0."
+            )
+        return weights
 
     def _labels_for_class_weight(self, y):
         """The labels ``compute_class_weight`` counts, from the binarized ``y``."""
@@ -1209,10 +1252,26 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return y.argmax(axis=1)
 
     def _check_validation_targets(self, y_val):
-        """Validation labels, all among ``classes_``."""
+        """Validation labels of the training target's kind, all among ``classes_``."""
         y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val")
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
+        y_type = self._label_binarizer.y_type_
+        y_val_type = type_of_target(y_val, input_name="y_val")
+        if y_type.startswith("multilabel"):
+            if not y_val_type.startswith("multilabel") or y_val.shape[1] != len(self.classes_):
+                shape = "x".join(map(str, y_val.shape))
+                raise ValueError(
+                    f"y_val must be a multilabel indicator matrix with {len(self.classes_)} "
+                    f"columns, as y is, but it is {y_val_type} of shape ({shape}). Give "
+                    "y_val as y was given: one 0/1 column per label."
+                )
+        elif y_val_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"y_val must hold one class label per sample, as y ({y_type}) does, "
+                f"but its target type is {y_val_type!r}. Give y_val as y was given "
+                "(not one-hot encoded)."
+            )
         unknown = np.setdiff1d(unique_labels(y_val), self.classes_)
         if len(unknown):
             raise ValueError(
@@ -1264,7 +1323,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         )
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_method
     def partial_fit(
         self,
         X: ArrayLike,
@@ -1290,14 +1349,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        with _unchanged_on_error(self):
-            if _check_partial_fit_first_call(self, classes):
-                self._label_binarizer = LabelBinarizer()
-                if type_of_target(y).startswith("multilabel"):
-                    self._label_binarizer.fit(y)
-                else:
-                    self._label_binarizer.fit(classes)
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Return the log of probability estimates.
@@ -1507,7 +1565,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return y_val
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_method
     def partial_fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> Self:
@@ -1527,5 +1585,4 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        with _unchanged_on_error(self):
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)

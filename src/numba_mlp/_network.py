@@ -83,6 +83,7 @@ class SharedWeights(NamedTuple):
     ``coefs_`` and ``intercepts_``: views of that one buffer."""
 
     views: tuple  #: every weight matrix, then every bias vector: views of params
+    layouts: tuple  #: each view's ``(shape, strides, dtype)`` as it was shared
     for_kernels: KernelWeights  #: the buffer the views share, as predictions take it
 
 
@@ -99,15 +100,24 @@ def share_weights(coefs, intercepts, layer_units):
         return coefs, intercepts, None
     params = pack(coefs, intercepts, dtype)
     coefs, intercepts = unpack(params, layer_units)
-    shared = SharedWeights((*coefs, *intercepts), kernel_weights(params, layer_units))
+    views = (*coefs, *intercepts)
+    layouts = tuple(_layout(view) for view in views)
+    shared = SharedWeights(views, layouts, kernel_weights(params, layer_units))
     return coefs, intercepts, shared
+
+
+def _layout(array):
+    """How ``array`` reads its memory: what an in-place edit of its
+    ``shape``, ``strides`` or ``dtype`` changes."""
+    return array.shape, array.strides, array.dtype
 
 
 def still_views_of(shared, coefs, intercepts):
     """True if ``coefs`` and ``intercepts`` are still the very views of the
-    ``shared`` buffer (edits made in place show through); False if weights
-    were replaced or moved, or copied without their buffer."""
-    views = shared.views
+    ``shared`` buffer, reading it as they did (edits of the values show
+    through); False if weights were replaced or moved, copied without their
+    buffer, or given another shape, strides, dtype or memory in place."""
+    views, params = shared.views, shared.for_kernels.params
     n_layers = len(views) // 2
     if (
         type(coefs) is not list
@@ -116,8 +126,19 @@ def still_views_of(shared, coefs, intercepts):
         or len(intercepts) != n_layers
     ):
         return False
-    for k in range(n_layers):  # a plain loop: the cheapest over so few arrays
+    # plain loops and comparisons: the cheapest over so few arrays
+    for k in range(n_layers):
         if coefs[k] is not views[k] or intercepts[k] is not views[n_layers + k]:
+            return False
+    for view, (shape, strides, dtype) in zip(views, shared.layouts):
+        # NumPy 1.x lets ``.data`` be set in place: the base is then the new
+        # memory (its identity costs less than reading the data pointer)
+        if (
+            view.base is not params
+            or view.shape != shape
+            or view.strides != strides
+            or view.dtype != dtype
+        ):
             return False
     return True
 

@@ -6,6 +6,8 @@ and the decision to stop (or, for the 'adaptive' schedule, to divide the
 learning rate by 5).
 """
 
+import copy
+
 import numpy as np
 
 from numba_mlp.kernels.bundles import Optimizer
@@ -35,6 +37,17 @@ class OptimizerState:
         self.first_moments = np.zeros(n_params, dtype=dtype)
         self.second_moments = np.zeros(n_params if self.solver == "adam" else 0, dtype=dtype)
         self.step = np.zeros(1, dtype=np.int64)
+
+    def continued(self):
+        """A copy to go on training with, its moment buffers fresh writable
+        arrays: the kernels update them in place, so the state kept by an
+        earlier call (or loaded read-only from a joblib memmap) is never
+        written to, and no kernel is compiled for read-only buffers."""
+        state = copy.copy(self)
+        state.first_moments = np.array(self.first_moments, order="C")
+        state.second_moments = np.array(self.second_moments, order="C")
+        state.step = np.array(self.step, order="C")
+        return state
 
     def bundle(self):
         """The ``Optimizer`` bundle for the next epoch kernel (moments shared, not copied)."""

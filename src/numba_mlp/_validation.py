@@ -132,6 +132,30 @@ def check_output_activation(estimator, n_outputs, classifier):
             "out_activation='softmax' needs at least 2 output nodes, but the "
             f"target has {n_outputs}; use 'logistic' for a single output."
         )
+    if classifier:
+        check_classifier_outputs(estimator._label_binarizer.y_type_, out_activation)
+
+
+def check_classifier_outputs(y_type, out_activation):
+    """Raise ValueError unless the output activation gives the probabilities
+    the target's type means.
+
+    One label among several (multiclass) needs probabilities that sum to 1
+    over the classes (softmax); independent labels (multilabel) need one
+    probability each (logistic): a softmax could never predict two labels.
+    """
+    if y_type == "multiclass" and out_activation == "logistic":
+        raise ValueError(
+            "out_activation='logistic' cannot be used with a multiclass target: its "
+            "outputs are independent probabilities, which do not sum to 1 over the "
+            "classes. Use out_activation='softmax' (or None for scikit-learn's choice)."
+        )
+    if y_type.startswith("multilabel") and out_activation == "softmax":
+        raise ValueError(
+            "out_activation='softmax' cannot be used with a multilabel target: its "
+            "outputs sum to 1, so at most one label could be predicted. Use "
+            "out_activation='logistic' (or None for scikit-learn's choice)."
+        )
 
 
 def check_poisson_targets(y):
@@ -293,6 +317,11 @@ def check_dropout(dropout, n_hidden_layers, solver):
     ``dropout`` is one rate for every hidden layer or one per layer, each in
     [0, 1). L-BFGS needs a deterministic objective, so it takes no dropout.
     """
+    if np.asarray(dropout).dtype.kind not in "biuf":  # text, None, objects
+        raise ValueError(
+            f"dropout must be a number or a list of numbers (one rate per hidden "
+            f"layer), got {dropout!r}."
+        )
     rates = np.asarray(dropout, dtype=np.float64) if np.ndim(dropout) else None
     if rates is None:
         rates = np.full(n_hidden_layers, float(dropout))
@@ -312,3 +341,31 @@ def check_dropout(dropout, n_hidden_layers, solver):
             "loss. Use solver='adam' or 'sgd', or dropout=0.0."
         )
     return rates
+
+
+def check_class_weight(class_weight):
+    """Raise ValueError unless every weight of a ``class_weight`` dict is a
+    finite number >= 0 (0 leaves a class out of the loss, as in scikit-learn)."""
+    if not isinstance(class_weight, dict):
+        return
+    for label, weight in class_weight.items():
+        if not isinstance(weight, Real) or not math.isfinite(weight) or weight < 0:
+            raise ValueError(
+                f"class_weight must map each class to a finite number >= 0, got "
+                f"{weight!r} for class {label!r}."
+            )
+
+
+def check_scoring_fits(estimator, scorer, scoring):
+    """Raise ValueError if ``scorer`` asks ``estimator`` for a response it
+    does not give (``'neg_log_loss'`` needs ``predict_proba``, which a
+    regressor lacks): checked before training, not at the first epoch's end."""
+    methods = getattr(scorer, "_response_method", "predict")
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    if not any(hasattr(estimator, method) for method in methods):
+        name = type(estimator).__name__
+        raise ValueError(
+            f"scoring={scoring!r} needs {' or '.join(methods)}, which {name} does "
+            "not have. Use a scorer that needs only predict (for a regressor, e.g. "
+            "'r2' or 'neg_mean_squared_error'), or scoring='loss'."
+        )
