@@ -53,9 +53,13 @@ from pathlib import Path
 import numba
 
 try:
-    from numba.core.caching import CompileResultCacheImpl, FunctionCache, IndexDataCacheFile
-except ImportError:  # a Numba without them: enable_package_cache falls back to cache=True
-    CompileResultCacheImpl = FunctionCache = IndexDataCacheFile = object
+    from numba.core import caching as numba_caching
+except ImportError:
+    numba_caching = None
+# a class this Numba lacks is object here, and enable_package_cache falls back to cache=True
+CompileResultCacheImpl = getattr(numba_caching, "CompileResultCacheImpl", object)
+FunctionCache = getattr(numba_caching, "FunctionCache", object)
+IndexDataCacheFile = getattr(numba_caching, "IndexDataCacheFile", object)
 
 try:
     import fcntl
@@ -79,14 +83,20 @@ class KernelCacheWarning(RuntimeWarning):
     again, or compiled and not saved. Results are not affected."""
 
 
+class NumbaInternalsWarning(RuntimeWarning):
+    """This Numba lacks a private name a kernel module builds on: the module
+    takes a plain path instead (Numba's own cache, counted views, ``np.dot``).
+    Results are not affected; speed or the cache's staleness check may be."""
+
+
 _warned = set()
 
 
-def warn_once(topic, message):
-    """Warn ``message`` (a ``KernelCacheWarning``) the first time ``topic`` comes up."""
+def warn_once(topic, message, category=KernelCacheWarning):
+    """Warn ``message`` the first time ``topic`` comes up in this process."""
     if topic not in _warned:
         _warned.add(topic)
-        warnings.warn(message, KernelCacheWarning, stacklevel=2)
+        warnings.warn(message, category, stacklevel=2)
 
 
 def missing_numba_names():
@@ -325,6 +335,7 @@ def enable_package_cache(dispatcher):
         f"numba {numba.__version__} lacks {', '.join(missing)}: the kernels use Numba's "
         "own cache (cache=True), whose entries go stale with their own module only "
         "(after changing a kernel module, delete the kernels' cache)",
+        NumbaInternalsWarning,
     )
     dispatcher.enable_caching()
     return dispatcher

@@ -14,7 +14,7 @@ files are read is the same for every kernel):
   not saved (one warning);
 - a cache that cannot be written (a full disk) never stops a fit;
 - a Numba without the cache classes ``kernels._cache`` builds on gets
-  Numba's own cache (one warning).
+  Numba's own cache (one ``NumbaInternalsWarning``).
 """
 
 import json
@@ -43,7 +43,7 @@ import numpy as np
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import numba_mlp.kernels as kernels
-    from numba_mlp.kernels._cache import KernelCacheWarning
+    from numba_mlp.kernels._cache import KernelCacheWarning, NumbaInternalsWarning
     layer_units = np.array([4, 5, 2])
     params = np.linspace(-1.0, 1.0, 4 * 5 + 5 * 2 + 5 + 2)
     grads = np.linspace(0.0, 1.0, params.size)
@@ -57,7 +57,10 @@ print(json.dumps({{
     "grads": hashlib.sha256(grads.tobytes()).hexdigest(),
     "misses": sum(stats.cache_misses.values()),
     "hits": sum(stats.cache_hits.values()),
-    "warnings": [str(w.message) for w in caught if issubclass(w.category, KernelCacheWarning)],
+    "warnings": [
+        str(w.message) for w in caught
+        if issubclass(w.category, (KernelCacheWarning, NumbaInternalsWarning))
+    ],
     "proba": proba if {fit!r} else None,
 }}))
 """
