@@ -17,10 +17,10 @@ from .backward import (
 )
 from .borrowed import borrowed
 from .bundles import Blocks
-from .checks import check_data, check_layers, check_network, check_work
+from .checks import check_data, check_layer_units, check_layers, check_network, check_work
 from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
-from .layout import biases_of, n_weights, nodes_of, weights_of
+from .layout import biases_of, n_params, n_weights, nodes_of, weights_of
 from .losses import sample_loss
 from .sparse import compute_gradient_sparse, weighted_sums_sparse
 
@@ -257,11 +257,12 @@ def predict_dense(
     finite (the caller then raises scikit-learn's error). Shapes that do not
     fit ``layer_units`` raise ValueError before anything is read.
     """
-    check_layers(layer_units, params)
+    check_layer_units(layer_units)
     last = layer_units.shape[0] - 1
     pairs = layer_units[last] == 1 and outputs.shape[1] == 2
     if (
         X.shape[1] != layer_units[0]
+        or params.shape[0] != n_params(layer_units)
         or outputs.shape[0] != X.shape[0]
         or (outputs.shape[1] != layer_units[last] and not pairs)
         or max_rows < 1
