@@ -7,14 +7,21 @@ takes a pointer to the first element and the distance between rows (the
 *leading dimension*). ``strided_product`` hands the blocks to BLAS so, through
 the same GEMM that Numba's ``np.dot`` calls (SciPy's BLAS, reached through
 Numba's ``numba_xxgemm``).
+
+That GEMM is reached through Numba's private ``numba.np.linalg._BLAS``. A
+Numba without it gets ``np.dot`` on contiguous copies of the blocks (one
+``NumbaInternalsWarning``): the same product, a copy of each block slower,
+and any views accepted.
 """
 
+import numba
 import numpy as np
 from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
+from ._cache import NumbaInternalsWarning, warn_once
 from ._jit import kernel
 
 #: The largest size or leading dimension BLAS's (32-bit) integers hold.
@@ -64,15 +71,25 @@ def _layout(matrix, item_size):
 
 @overload(strided_product, jit_options={"nogil": True})
 def _strided_product(left, right, out):
-    # imported when a kernel is compiled, not when the package is: a kernel
-    # loaded from the cache needs none of it
-    from numba.np.linalg import _BLAS, get_blas_kind
-
     if not all(isinstance(a, types.Array) and a.ndim == 2 for a in (left, right, out)):
         raise TypingError("strided_product takes three matrices")
     if not left.dtype == right.dtype == out.dtype:
         raise TypingError("strided_product takes matrices of one dtype")
-    gemm = _BLAS().numba_xxgemm(out.dtype)
+    # imported when a kernel is compiled, not when the package is: a kernel
+    # loaded from the cache needs none of it
+    try:
+        from numba.np.linalg import _BLAS, get_blas_kind
+
+        gemm = _BLAS().numba_xxgemm(out.dtype)
+    except (ImportError, AttributeError):
+        warn_once(
+            "strided_product",
+            f"numba {numba.__version__} lacks numba.np.linalg._BLAS.numba_xxgemm: "
+            "large products are computed by np.dot on contiguous copies of their "
+            "blocks (the same results, a copy slower)",
+            NumbaInternalsWarning,
+        )
+        return _product_of_copies
     kind = ord(get_blas_kind(out.dtype, "strided_product"))
     dtype = as_dtype(out.dtype)
 
@@ -103,3 +120,13 @@ def _strided_product(left, right, out):
             raise RuntimeError("no BLAS GEMM: SciPy's BLAS could not be loaded")
 
     return product
+
+
+def _product_of_copies(left, right, out):
+    """``strided_product`` through ``np.dot``, which takes contiguous arrays only."""
+    if out.shape[0] == 0 or out.shape[1] == 0:
+        return
+    if left.shape[1] == 0:
+        out[:, :] = 0.0
+        return
+    out[:, :] = np.dot(np.ascontiguousarray(left), np.ascontiguousarray(right))

@@ -14,11 +14,22 @@ them until the call returns), never one the kernel allocated (Numba frees an
 array at its last use, not at the end of the function), and never let a view
 leave that call: not returned to Python, not written into an argument or a
 global. Within the call, functions may take and return borrowed views.
+
+The views are built with Numba's private ``numba.np.arrayobj``; a Numba
+without the two functions used here gets the arrays themselves, counted
+(one ``NumbaInternalsWarning``): the same results, the counts' cost again.
 """
 
+import numba
 from numba.core import types
 from numba.extending import intrinsic, overload
-from numba.np.arrayobj import make_array, populate_array
+
+from ._cache import NumbaInternalsWarning, warn_once
+
+try:
+    from numba.np.arrayobj import make_array, populate_array
+except ImportError:  # a Numba without them: borrowed() is the value itself
+    make_array = populate_array = None
 
 
 def borrowed(value):
@@ -31,11 +42,20 @@ def borrowed(value):
 
 @overload(borrowed, inline="always", jit_options={"nogil": True})
 def _borrowed(value):
+    if not isinstance(value, (types.Array, types.BaseNamedTuple)):
+        return None
+    if make_array is None:
+        warn_once(
+            "borrowed views",
+            f"numba {numba.__version__} lacks numba.np.arrayobj.make_array or "
+            "populate_array: borrowed arrays are the arrays themselves, reference "
+            "counted (the same results; online learning runs slower)",
+            NumbaInternalsWarning,
+        )
+        return lambda value: value
     if isinstance(value, types.Array):
         return lambda value: _uncounted_view(value)
-    if isinstance(value, types.BaseNamedTuple):
-        return _bundle_with_borrowed_arrays(value)
-    return None
+    return _bundle_with_borrowed_arrays(value)
 
 
 def _bundle_with_borrowed_arrays(bundle):

@@ -12,17 +12,29 @@ from .layout import n_params
 
 
 @kernel(inline=True)
-def check_network(net, params):
-    """The layer sizes make a network, ``params`` holds its weights and biases,
-    and the dropout rates are none or one per hidden layer."""
-    layer_units = net.layer_units
+def check_layer_units(layer_units):
+    """The layer sizes make a network: two layers or more, a node or more each."""
     if layer_units.shape[0] < 2:
         raise ValueError("layer_units must list at least two layers of at least one node")
     for units in layer_units:
         if units < 1:
             raise ValueError("layer_units must list at least two layers of at least one node")
+
+
+@kernel(inline=True)
+def check_layers(layer_units, params):
+    """The layer sizes make a network and ``params`` holds its weights and biases."""
+    check_layer_units(layer_units)
     if params.shape[0] != n_params(layer_units):
         raise ValueError("the parameter vector does not fit the layer sizes")
+
+
+@kernel(inline=True)
+def check_network(net, params):
+    """The layer sizes make a network, ``params`` holds its weights and biases,
+    and the dropout rates are none or one per hidden layer."""
+    layer_units = net.layer_units
+    check_layers(layer_units, params)
     n_rates = net.dropout_rates.shape[0]
     if n_rates != 0 and n_rates != layer_units.shape[0] - 2:
         raise ValueError("dropout_rates must be empty or give one rate per hidden layer")

@@ -17,7 +17,7 @@ from .backward import (
 )
 from .borrowed import borrowed
 from .bundles import Blocks
-from .checks import check_data, check_network, check_work
+from .checks import check_data, check_layer_units, check_layers, check_network, check_work
 from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
 from .layout import biases_of, n_params, n_weights, nodes_of, weights_of
@@ -168,8 +168,9 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
 
 
 @kernel
-def squared_weights(params, layer_units):
-    """Sum of the squared weights (biases are not penalised)."""
+def squared_weight_sum(params, layer_units):
+    """Sum of the squared weights (biases are not penalised), sizes unchecked:
+    for kernels that have checked them (online learning calls it once an example)."""
     total = 0.0
     for p in range(n_weights(layer_units)):
         total += params[p] * params[p]
@@ -177,9 +178,19 @@ def squared_weights(params, layer_units):
 
 
 @kernel
+def squared_weights(params, layer_units):
+    """``squared_weight_sum`` once the sizes are checked: the public kernel."""
+    check_layers(layer_units, params)
+    return squared_weight_sum(params, layer_units)
+
+
+@kernel
 def finish_gradients(net, params, grads, alpha, total_weight):
     """Turn the summed gradients of every layer into averaged, penalised ones."""
     layer_units = net.layer_units
+    check_layers(layer_units, params)
+    if grads.shape[0] != params.shape[0]:
+        raise ValueError("the gradient vector does not fit the layer sizes")
     for layer in range(layer_units.shape[0] - 1):
         finish_gradient(
             weights_of(params, layer_units, layer),
@@ -246,6 +257,7 @@ def predict_dense(
     finite (the caller then raises scikit-learn's error). Shapes that do not
     fit ``layer_units`` raise ValueError before anything is read.
     """
+    check_layer_units(layer_units)
     last = layer_units.shape[0] - 1
     pairs = layer_units[last] == 1 and outputs.shape[1] == 2
     if (

@@ -28,7 +28,7 @@ from .codes import SGD
 from .forward import add_bias_and_activate
 from .layout import biases_of, biases_start, nodes_of, weights_of, weights_start
 from .losses import regularised_loss, sample_loss
-from .network import hidden_net_inputs, squared_weights
+from .network import hidden_net_inputs, squared_weight_sum
 from .optimizers import adam_update, begin_step, sgd_update
 from .products import SMALL_PRODUCT, back_signal_row, back_signals, weighted_sum_row, weighted_sums
 
@@ -260,7 +260,7 @@ def train_examples(data, net, problem, order, params, work, optimizer):
             n_outputs,
             weight * loss,
             problem.alpha,
-            squared_weights(params, layer_units),
+            squared_weight_sum(params, layer_units),
             weight,
         )
         # every delta, through the weights as they were

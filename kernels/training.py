@@ -20,7 +20,7 @@ from .network import (
     backward_pass,
     finish_gradients,
     forward_pass,
-    squared_weights,
+    squared_weight_sum,
     total_weight_of,
     weighted_loss_sum,
 )
@@ -71,7 +71,7 @@ def train_epoch(
             n_outputs,
             loss_sum,
             problem.alpha,
-            squared_weights(params, layer_units),
+            squared_weight_sum(params, layer_units),
             total_weight,
         )
         backward_pass(data, net, problem, params, grads, work, rows, n_rows)
@@ -118,7 +118,7 @@ def loss_and_gradient(data, net, problem, rows, params, grads, work):
         n_outputs,
         loss_sum,
         problem.alpha,
-        squared_weights(params, layer_units),
+        squared_weight_sum(params, layer_units),
         total_weight,
     )
 
