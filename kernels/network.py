@@ -22,16 +22,19 @@ from .dropout import drop_nodes, scale_deltas, undo_drop
 from .forward import add_bias_and_activate, are_consecutive, compute_layer, gather_rows
 from .layout import biases_of, n_params, n_weights, nodes_of, weights_of
 from .losses import sample_loss
+from .retyped import writable
 from .sparse import compute_gradient_sparse, weighted_sums_sparse
 
 
 @kernel
 def input_rows(data, work, rows, n_rows):
     """The dense input of samples ``rows[:n_rows]``: a view of X for a run of
-    consecutive rows, else the rows gathered into ``work.gathered_inputs``."""
+    consecutive rows, else the rows gathered into ``work.gathered_inputs``;
+    typed as writable either way, so that the layer that reads it is compiled
+    once (``retyped``)."""
     X, gathered = data.X, work.gathered_inputs
     if are_consecutive(rows, n_rows):
-        return X[rows[0] : rows[0] + n_rows]
+        return writable(X[rows[0] : rows[0] + n_rows])
     if gathered.shape[0] < n_rows or gathered.shape[1] != X.shape[1]:
         raise ValueError("the gather buffer cannot hold this batch of samples")
     gather_rows(X, rows, n_rows, gathered)
@@ -161,7 +164,7 @@ def backward_pass(data, net, problem, params, grads, work, rows, n_rows):
         else:
             # the forward pass left these rows' inputs where input_rows finds them
             if are_consecutive(rows, n_rows):
-                layer_inputs = data.X[rows[0] : rows[0] + n_rows]
+                layer_inputs = writable(data.X[rows[0] : rows[0] + n_rows])
             else:
                 layer_inputs = work.gathered_inputs[:n_rows]
             compute_gradient(layer_inputs, layer_deltas, weight_grads, bias_grads, work.blocks)
@@ -296,10 +299,8 @@ def predict_dense(
                 )
             weights = weights_of(params, layer_units, layer)
             biases = biases_of(params, layer_units, layer)
-            if layer == 0:
-                compute_layer(X[start:stop], weights, biases, code, nodes, not_kept, blocks)
-            else:
-                compute_layer(previous, weights, biases, code, nodes, not_kept, blocks)
+            inputs = writable(X[start:stop]) if layer == 0 else previous
+            compute_layer(inputs, weights, biases, code, nodes, not_kept, blocks)
             previous = nodes
         if pairs or class_indices.shape[0] != 0:
             for s in range(n_rows):  # previous: the output nodes

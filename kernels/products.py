@@ -8,8 +8,8 @@ every sample of a batch at once:
 - ``gradient_sums``: sum_s activation_in[s, i] delta[s, j]  (weight gradient)
 
 Small ones (a few samples, as in online learning) run as plain loops; larger
-ones are matrix products handed to BLAS (``np.dot``, or ``blas.strided_product``
-for the blocks of one), which runs them
+ones are matrix products handed to BLAS (``blas.strided_product``: one GEMM
+call on the matrices, or on each block of them), which runs them
 several times faster than any loop we could write (the documentation's
 performance page has the measurements).
 
@@ -21,6 +21,11 @@ threads. Every block is computed the same way whichever thread
 takes it, so the result does not depend on the number of threads: the
 driver may choose it by timing (``numba_mlp._threads``) without changing a
 bit of the fit.
+
+Every product's matrices are retyped as writable matrices of any strides
+(``retyped.any_strides``) before ``matrix_product`` sees them: the product
+machinery is compiled once per dtype, not once for each combination of
+layouts and read-only flags it meets.
 """
 
 import numpy as np
@@ -28,6 +33,7 @@ from numba import prange
 
 from ._jit import kernel
 from .blas import strided_product, submatrix
+from .retyped import any_strides
 
 #: Below this many multiply-adds a loop beats the overhead of a BLAS call.
 SMALL_PRODUCT = 4096
@@ -94,7 +100,7 @@ def matrix_product(left, right, out, blocks):
     multiply_adds = out.shape[0] * left.shape[1] * out.shape[1]
     split_size = out.shape[1] if splits_columns(left, right) else out.shape[0]
     if blocks.count <= 1 or split_size < blocks.count or multiply_adds < SPLIT_PRODUCT:
-        np.dot(left, right, out)
+        strided_product(left, right, out)
     elif blocks.shared:
         blocks_in_parallel(left, right, out, blocks.count)
     else:
@@ -128,7 +134,7 @@ def weighted_sums(inputs, weights, out, blocks):
     n_rows, fan_in = inputs.shape
     fan_out = weights.shape[1]
     if n_rows * fan_in * fan_out >= SMALL_PRODUCT:
-        matrix_product(inputs, weights, out, blocks)
+        matrix_product(any_strides(inputs), any_strides(weights), any_strides(out), blocks)
         return
     for s in range(n_rows):
         weighted_sum_row(inputs[s], weights, out[s])
@@ -158,7 +164,9 @@ def back_signals(deltas_out, weights_out, out, blocks):
     n_rows, n_next = deltas_out.shape
     n_nodes = weights_out.shape[0]
     if n_rows * n_nodes * n_next >= SMALL_PRODUCT:
-        matrix_product(deltas_out, weights_out.T, out, blocks)
+        matrix_product(
+            any_strides(deltas_out), any_strides(weights_out.T), any_strides(out), blocks
+        )
         return
     for s in range(n_rows):
         back_signal_row(deltas_out[s], weights_out, out[s])
@@ -170,7 +178,7 @@ def gradient_sums(inputs, deltas, out, blocks):
     n_rows, fan_in = inputs.shape
     fan_out = deltas.shape[1]
     if n_rows * fan_in * fan_out >= SMALL_PRODUCT:
-        matrix_product(inputs.T, deltas, out, blocks)
+        matrix_product(any_strides(inputs.T), any_strides(deltas), any_strides(out), blocks)
         return
     out[:, :] = 0.0
     for s in range(n_rows):

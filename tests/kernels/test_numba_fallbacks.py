@@ -4,7 +4,8 @@ warning each, never an ImportError.
 ``borrowed`` (``numba.np.arrayobj``'s ``make_array`` and ``populate_array``)
 then gives the arrays themselves, reference counted, and
 ``strided_product`` (``numba.np.linalg._BLAS``) computes ``np.dot`` on
-contiguous copies. A child interpreter stands in for such a Numba: it hides
+contiguous copies, and ``retyped`` (``numba.core.imputils.impl_ret_borrowed``)
+leaves the arrays their own types. A child interpreter stands in for such a Numba: it hides
 the names from numba_mlp before importing it (Numba's own code keeps its
 references), compiles into a fresh cache (a cached kernel would not be
 compiled through the fallbacks), and must fit as the real path does. (The
@@ -32,6 +33,14 @@ arrayobj.__dict__.update(
 )
 sys.modules["numba.np.arrayobj"] = arrayobj
 del numba.np.linalg._BLAS  # Numba's np.dot does not use it
+# numba.core.imputils without impl_ret_borrowed, while numba_mlp imports it
+# (Numba's own modules import it as they run, from the real module)
+import numba.core.imputils
+imputils = types.ModuleType("numba.core.imputils")
+imputils.__dict__.update(
+    {k: v for k, v in vars(numba.core.imputils).items() if k != "impl_ret_borrowed"}
+)
+sys.modules["numba.core.imputils"] = imputils
 
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
@@ -39,6 +48,7 @@ with warnings.catch_warnings(record=True) as caught:
     from numba_mlp.kernels._cache import NumbaInternalsWarning
     from numba_mlp.kernels.blas import strided_product
     from numba_mlp.kernels.borrowed import borrowed
+    sys.modules["numba.core.imputils"] = numba.core.imputils
 
     @numba.njit  # not cached: its source is this script
     def product(left, right, out):
@@ -68,9 +78,11 @@ def test_without_numba_internals_the_kernels_take_plain_paths(run_python, tmp_pa
     )
     assert result.returncode == 0, result.stderr[-3000:]
     messages = json.loads(result.stdout.strip().splitlines()[-1])
-    assert len(messages) == 2, messages  # one each, however many kernels compiled
+    assert len(messages) == 3, messages  # one each, however many kernels compiled
     (blas,) = [m for m in messages if "numba.np.linalg" in m]
     (views,) = [m for m in messages if "numba.np.arrayobj" in m]
+    (retyped,) = [m for m in messages if "numba.core.imputils" in m]
+    assert "impl_ret_borrowed" in retyped and "own types" in retyped
     assert "_BLAS" in blas and "np.dot" in blas
     assert "populate_array" in views and "reference counted" in views
     results = np.load(out)
