@@ -38,10 +38,14 @@ def kernel(function=None, *, fastmath=True, inline=False, parallel=False):
     kernels whose results fastmath would change at the edges of the float
     range (Adam's step, where ``m / (sqrt(inf) + eps)`` must be 0, not NaN).
     ``@kernel(inline=True)`` has Numba paste the function into its callers
-    instead of compiling it on its own: for small helpers off the hot path
-    (the size checks), where a function of its own costs compile time only,
-    and for the passes over a layer's nodes that online learning makes once
-    an example, where a call costs as much as the pass.
+    instead of compiling it on its own: for small helpers and for functions
+    called from one place, where a function of its own costs compile time
+    only (Numba compiles it alone, then again as part of each caller), and
+    for the passes over a layer's nodes that online learning makes once an
+    example, where a call costs as much as the pass. A function pasted into
+    many callers, or into one several times, is compiled on its own instead
+    (``forward.add_bias_and_activate``). Only a function compiled with the
+    caller's ``fastmath`` may be pasted into it: the paste takes the caller's.
     ``@kernel(parallel=True)`` lets Numba share the iterations of a ``prange``
     loop out over its threads (the blocks of a large product).
     """

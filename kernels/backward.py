@@ -51,7 +51,7 @@ def compute_output_deltas(output_activation, problem, activations, rows, deltas)
             deltas[s, k] *= weight
 
 
-@kernel
+@kernel(inline=True)
 def compute_hidden_deltas(
     hidden_activation, weights_out, deltas_out, activations, net_inputs, deltas, blocks
 ):

@@ -14,7 +14,7 @@ import numpy as np
 from ._jit import kernel
 
 
-@kernel
+@kernel(inline=True)
 def drop_nodes(nodes, rate, scales):
     """Drop each node with probability ``rate``; scale the kept ones."""
     kept_scale = 1.0 / (1.0 - rate)
@@ -26,7 +26,7 @@ def drop_nodes(nodes, rate, scales):
             nodes[s, j] *= scale
 
 
-@kernel
+@kernel(inline=True)
 def undo_drop(nodes, scales):
     """The kept nodes' activations as they were before dropout, in place
     (a dropped node's stays 0: its delta is multiplied by 0)."""
@@ -37,7 +37,7 @@ def undo_drop(nodes, scales):
                 nodes[s, j] /= scales[s, j]
 
 
-@kernel
+@kernel(inline=True)
 def scale_deltas(deltas, scales):
     """Each node's delta times its dropout factor: 0 for a dropped node."""
     n_rows, n_nodes = deltas.shape

@@ -15,7 +15,7 @@ from .codes import ELU, EXP, GELU, LEAKY_RELU, LOGISTIC, RELU, SILU, SOFTMAX, SO
 from .products import weighted_sums
 
 
-@kernel(inline=True)
+@kernel
 def add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs):
     """nodes[s, j] = f(weighted sum + b[j]), in place.
 
@@ -82,7 +82,7 @@ def compute_layer(inputs, weights, biases, activation_code, nodes, kept_net_inpu
     add_bias_and_activate(activation_code, biases, nodes, kept_net_inputs)
 
 
-@kernel
+@kernel(inline=True)
 def gather_rows(source, rows, n_rows, destination):
     """Copy the samples ``rows[:n_rows]`` of ``source`` into ``destination``."""
     n_features = source.shape[1]
@@ -92,7 +92,7 @@ def gather_rows(source, rows, n_rows, destination):
             destination[s, i] = source[row, i]
 
 
-@kernel
+@kernel(inline=True)
 def are_consecutive(rows, n_rows):
     """True if ``rows[:n_rows]`` is a run r, r + 1, ... (no gather needed)."""
     for s in range(1, n_rows):

@@ -32,7 +32,7 @@ def biases_start(layer_units, layer):
     return start
 
 
-@kernel
+@kernel(inline=True)
 def weights_of(params, layer_units, layer):
     """Weight matrix (fan_in x fan_out) feeding layer ``layer + 1``."""
     start = weights_start(layer_units, layer)
@@ -41,7 +41,7 @@ def weights_of(params, layer_units, layer):
     return params[start : start + fan_in * fan_out].reshape((fan_in, fan_out))
 
 
-@kernel
+@kernel(inline=True)
 def biases_of(params, layer_units, layer):
     """Bias vector of the nodes of layer ``layer + 1``."""
     start = biases_start(layer_units, layer)
@@ -60,7 +60,7 @@ def n_params(layer_units):
     return biases_start(layer_units, layer_units.shape[0] - 1)
 
 
-@kernel
+@kernel(inline=True)
 def nodes_of(buffer, layer_units, max_rows, layer, n_rows):
     """The (n_rows x units) block of a node buffer that holds layer ``layer``."""
     start = 0

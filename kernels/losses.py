@@ -96,7 +96,7 @@ def loss_scale(loss_code, n_outputs):
     return 1.0
 
 
-@kernel
+@kernel(inline=True)
 def is_canonical(output_activation, loss_code):
     """True for the pairs whose output delta simplifies to (a - y)."""
     return (
@@ -107,7 +107,7 @@ def is_canonical(output_activation, loss_code):
     )
 
 
-@kernel
+@kernel(inline=True)
 def loss_derivative(problem, activation, target):
     """dLoss/da for one output node (the loss summed over outputs)."""
     loss_code = problem.loss_code

@@ -26,7 +26,7 @@ from .retyped import writable
 from .sparse import compute_gradient_sparse, weighted_sums_sparse
 
 
-@kernel
+@kernel(inline=True)
 def input_rows(data, work, rows, n_rows):
     """The dense input of samples ``rows[:n_rows]``: a view of X for a run of
     consecutive rows, else the rows gathered into ``work.gathered_inputs``;
@@ -41,7 +41,7 @@ def input_rows(data, work, rows, n_rows):
     return gathered[:n_rows]
 
 
-@kernel
+@kernel(inline=True)
 def hidden_net_inputs(work, layer_units, layer, n_rows):
     """Where hidden layer ``layer`` keeps its net inputs: its block of
     ``work.net_inputs``, or an empty block when that buffer is empty (the
@@ -51,7 +51,7 @@ def hidden_net_inputs(work, layer_units, layer, n_rows):
     return nodes_of(work.net_inputs, layer_units, work.max_rows, layer, n_rows)
 
 
-@kernel
+@kernel(inline=True)
 def drops(net, work, hidden_layer):
     """True if hidden layer ``hidden_layer`` (0 = first) drops nodes: it has a
     dropout rate, and ``work`` has room for the factors (training only)."""
@@ -62,7 +62,7 @@ def drops(net, work, hidden_layer):
     )
 
 
-@kernel
+@kernel(inline=True)
 def dropout_scales_of(net, work, layer, n_rows):
     """The dropout factors of the nodes of layer ``layer`` (1 = first hidden)."""
     return nodes_of(work.dropout_scales, net.layer_units, work.max_rows, layer, n_rows)
@@ -98,7 +98,7 @@ def forward_pass(data, net, params, work, rows, n_rows):
             drop_nodes(nodes, net.dropout_rates[layer], scales)
 
 
-@kernel
+@kernel(inline=True)
 def weighted_loss_sum(net, problem, work, rows, n_rows):
     """Sum over the batch of sample weight x sample loss (after forward_pass)."""
     layer_units = net.layer_units
@@ -204,7 +204,7 @@ def finish_gradients(net, params, grads, alpha, total_weight):
         )
 
 
-@kernel
+@kernel(inline=True)
 def total_weight_of(sample_weight, rows, n_rows):
     """Sum of the sample weights of ``rows[:n_rows]``; raises if it is zero
     (as scikit-learn's weighted average does: nothing can be averaged)."""

@@ -51,7 +51,7 @@ def sgd_step(params, grad_sums, velocities, alpha, total_weight, learning_rate, 
         )
 
 
-@kernel
+@kernel(inline=True)
 def adam_learning_rate(learning_rate_init, beta_1, beta_2, step):
     """Adam's bias-corrected step size after ``step`` updates."""
     return (
@@ -94,7 +94,7 @@ def adam_step(
         )
 
 
-@kernel
+@kernel(inline=True)
 def begin_step(optimizer, params):
     """Count one more step (Adam's bias correction needs the count) and return
     its learning rate, in the parameters' dtype."""
@@ -109,7 +109,7 @@ def begin_step(optimizer, params):
     )
 
 
-@kernel
+@kernel(inline=True)
 def take_step(optimizer, params, grad_sums, n_weights, alpha, total_weight):
     """Finish the gradients and update every weight and bias, in one pass.
 

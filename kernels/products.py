@@ -43,14 +43,14 @@ SMALL_PRODUCT = 4096
 SPLIT_PRODUCT = 1 << 20
 
 
-@kernel
+@kernel(inline=True)
 def block_bounds(n, n_blocks, block):
     """First and past-the-last index of block ``block`` of ``n_blocks``
     near-equal blocks of ``n``."""
     return block * n // n_blocks, (block + 1) * n // n_blocks
 
 
-@kernel
+@kernel(inline=True)
 def splits_columns(left, right):
     """Whether ``left @ right`` is split into blocks of its columns, not its rows.
 
@@ -77,7 +77,7 @@ def product_of_block(left, right, out, block, n_blocks):
     )
 
 
-@kernel
+@kernel(inline=True)
 def blocks_one_by_one(left, right, out, n_blocks):
     """Every block of ``out = left @ right``, in turn, on this thread."""
     for block in range(n_blocks):
@@ -128,7 +128,7 @@ def weighted_sum_row(inputs, weights, out):
             out[j] += activation_in * weights_from_i[j]
 
 
-@kernel
+@kernel(inline=True)
 def weighted_sums(inputs, weights, out, blocks):
     """out[s, j] = sum_i inputs[s, i] * weights[i, j]."""
     n_rows, fan_in = inputs.shape
@@ -158,7 +158,7 @@ def back_signal_row(deltas_out, weights_out, out):
         out[j] = signal
 
 
-@kernel
+@kernel(inline=True)
 def back_signals(deltas_out, weights_out, out, blocks):
     """out[s, j] = sum_k weights_out[j, k] * deltas_out[s, k]."""
     n_rows, n_next = deltas_out.shape
@@ -172,7 +172,7 @@ def back_signals(deltas_out, weights_out, out, blocks):
         back_signal_row(deltas_out[s], weights_out, out[s])
 
 
-@kernel
+@kernel(inline=True)
 def gradient_sums(inputs, deltas, out, blocks):
     """out[i, j] = sum_s inputs[s, i] * deltas[s, j]."""
     n_rows, fan_in = inputs.shape

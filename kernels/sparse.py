@@ -9,7 +9,7 @@ activations.
 from ._jit import kernel
 
 
-@kernel
+@kernel(inline=True)
 def weighted_sums_sparse(values, indices, indptr, rows, weights, out):
     """out[s, j] = sum_i x[rows[s], i] w[i, j] over the stored entries of each row."""
     n_rows = out.shape[0]
@@ -25,7 +25,7 @@ def weighted_sums_sparse(values, indices, indptr, rows, weights, out):
                 out[s, j] += activation_in * weights[i, j]
 
 
-@kernel
+@kernel(inline=True)
 def compute_gradient_sparse(values, indices, indptr, rows, deltas, weight_grads, bias_grads):
     """Sum over CSR samples of the first layer's delta x input activation."""
     n_rows, fan_out = deltas.shape
