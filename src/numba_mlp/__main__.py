@@ -6,6 +6,7 @@ Commands:
   data set with the same parameters; compare accuracy, fit time and weights.
 - ``bench``: time both libraries on the performance table's shapes.
 - ``trace``: one training step of the handouts' worked examples, node by node.
+- ``compile``: compile the kernels of the chosen kinds of fit into the cache.
 
 A command is a function ``add_<name>(subparsers)`` that declares its parser
 and sets ``handler`` to a callable taking the parsed arguments and returning
@@ -181,7 +182,61 @@ def add_trace(subparsers):
     parser.set_defaults(handler=_run_trace)
 
 
-COMMANDS = (add_demo, add_bench, add_trace)
+def _run_compile(args):
+    from ._compile import INPUTS, TRAININGS, kinds, run_compile
+
+    if args.all:
+        chosen = kinds()
+    else:
+        chosen = kinds(args.dtype or ("float64",), args.input or INPUTS, args.training or TRAININGS)
+    if args.list:
+        print("\n".join(chosen))
+        return 0
+    return run_compile(chosen, args.jobs)
+
+
+def add_compile(subparsers):
+    from ._compile import DTYPES, INPUTS, TRAININGS, default_jobs
+
+    parser = subparsers.add_parser(
+        "compile",
+        help="compile the kernels of the chosen kinds of fit into the cache, ahead of time",
+        description=(
+            "Compile the kernels that fits of the chosen kinds run into the kernel cache "
+            "(NUMBA_CACHE_DIR when set), by fitting a tiny problem of each kind, several "
+            "kinds at once in separate processes. For an image build, a CI cache or a "
+            "cluster's workers: later fits of these kinds load their kernels instead of "
+            "compiling them. A kind is a dtype, an input and a way of training; the "
+            "default is every float64 kind, --all adds float32."
+        ),
+    )
+    parser.add_argument("--all", action="store_true", help="every kind (float64 and float32)")
+    parser.add_argument(
+        "--dtype", action="append", choices=DTYPES, help="repeatable (default: float64)"
+    )
+    parser.add_argument(
+        "--input", action="append", choices=INPUTS, help="repeatable (default: both)"
+    )
+    parser.add_argument(
+        "--training",
+        action="append",
+        choices=TRAININGS,
+        help="minibatch: adam or sgd; online: batch_size=1; lbfgs (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=default_jobs(),
+        metavar="N",
+        help="kinds compiled at once, each in its own process (default: the cores, %(default)s)",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="print the chosen kinds and compile nothing"
+    )
+    parser.set_defaults(handler=_run_compile)
+
+
+COMMANDS = (add_demo, add_bench, add_trace, add_compile)
 
 
 def _version_line():
