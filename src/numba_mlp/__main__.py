@@ -103,7 +103,7 @@ def add_demo(subparsers):
 def _run_bench(args):
     from ._bench import run_bench
 
-    return run_bench(quick=args.quick, load=not args.no_load)
+    return run_bench(quick=args.quick, load=not args.no_load, compile_only=args.compile)
 
 
 def add_bench(subparsers):
@@ -131,6 +131,12 @@ def add_bench(subparsers):
         "--no-load",
         action="store_true",
         help="skip the cases timed with one core busy",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="only the compile section: cold and warm first fits, each further kind of fit's "
+        "first compile, import time; fresh processes, medians of 3 (--quick: 1); minutes",
     )
     parser.set_defaults(handler=_run_bench)
 

@@ -18,9 +18,7 @@ which the asv suite in ``benchmarks/`` times too.
 import dataclasses
 import functools
 import os
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 import warnings
@@ -241,34 +239,6 @@ def _optional_libraries():
     return found
 
 
-def first_fit_overheads():
-    """(seconds a first fit in a new process adds with a warm cache,
-    seconds of a cold compile of what a default fit needs)."""
-    script = (
-        "import time, warnings; warnings.simplefilter('ignore');"
-        "import numpy as np; from numba_mlp import MLPClassifier;"
-        "rng = np.random.default_rng(0); X = rng.standard_normal((500, 20));"
-        "y = (X[:, 0] > 0).astype(int);"
-        "t = time.perf_counter(); MLPClassifier(max_iter=5).fit(X, y).predict(X);"
-        "first = time.perf_counter() - t;"
-        "t = time.perf_counter(); MLPClassifier(max_iter=5).fit(X, y).predict(X);"
-        "print(first, time.perf_counter() - t)"
-    )
-
-    def run(env):
-        output = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-        ).stdout.split()
-        first, steady = float(output[0]), float(output[1])
-        return first - steady
-
-    with tempfile.TemporaryDirectory() as cache:
-        cold_env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        cold = run(cold_env)
-        warm = run(cold_env)  # same cache dir, now filled
-    return warm, cold
-
-
 def _format_seconds(seconds):
     if not np.isfinite(seconds):
         return "noisy: rerun"
@@ -450,10 +420,11 @@ def grid_search_rows(case, repeats):
     return rows
 
 
-def run_bench(quick=False, load=True, out=None):
+def run_bench(quick=False, load=True, out=None, compile_only=False):
     """Run every case, print the report to ``out`` (stdout); return 0.
 
-    ``load=False`` leaves out the section timed with one core busy.
+    ``load=False`` leaves out the section timed with one core busy;
+    ``compile_only`` runs the compile section alone (``_bench_compile``).
     """
     import numba
     import sklearn
@@ -465,12 +436,18 @@ def run_bench(quick=False, load=True, out=None):
         print(text, file=out, flush=True)
 
     repeats = 3 if quick else 5
-    extra = _optional_libraries()
+    flags = (" --compile" if compile_only else "") + (" --quick" if quick else "")
     say(
-        f"numba-mlp bench{' --quick' if quick else ''}: {time.strftime('%Y-%m-%d')}, "
+        f"numba-mlp bench{flags}: {time.strftime('%Y-%m-%d')}, "
         f"{processor_name()}, {os.cpu_count()} cores, "
         f"numba {numba.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}"
     )
+    if compile_only:
+        from ._bench_compile import run_compile_section
+
+        run_compile_section(1 if quick else 3, load, say)
+        return 0
+    extra = _optional_libraries()
     gemm_rates = {dtype: gemm_rate(dtype) for dtype in (np.float64, np.float32)}
     say(
         f"numpy GEMM rate: float64 {gemm_rates[np.float64]:.1f} GFLOP/s, "
@@ -484,7 +461,8 @@ def run_bench(quick=False, load=True, out=None):
         "% peak = GFLOP/s / numpy's GEMM rate above; % GEMM bound = numpy's time for the "
         "epoch's products at their own shapes / the epoch's time; vs our 1 thread = our "
         "epoch under threadpool_limits(1) / our epoch, timed in the same turns "
-        "(the thread policy's target: >= 0.91x)"
+        "(the thread policy's target: >= 0.91x); the kernels are compiled before anything "
+        "is timed (compile time: python -m numba_mlp bench --compile)"
     )
     say()
 
@@ -527,12 +505,4 @@ def run_bench(quick=False, load=True, out=None):
                 grid_search_rows(case, repeats),
             )
         )
-    if not quick:
-        warm, cold = first_fit_overheads()
-        say()
-        say(
-            f"first fit in a new process, warm cache: +{warm:.2f} s over a steady fit "
-            "(target < 1 s)"
-        )
-        say(f"cold compile of a default fit (empty cache): +{cold:.1f} s (target < 30 s)")
     return 0

@@ -351,3 +351,40 @@ def test_noisy_times_print_a_dash_not_nan(monkeypatch):
     _bench.run_bench(quick=True, load=False, out=out)
     row = next(line for line in out.getvalue().splitlines() if line.startswith("fit "))
     assert "nan" not in row and "noisy: rerun" in row
+
+
+# -------------------------------------------------------------- bench --compile
+
+
+def fake_report(first, second, compiled, imported=1.0):
+    return {"import": imported, "first": first, "second": second, "compiled": compiled}
+
+
+def test_the_compile_section_prints_medians_of_the_fresh_processes(monkeypatch):
+    from numba_mlp import _bench_compile
+
+    kinds = {name: [fake_report(3.0, 1.0, 4)] * 3 for name in _bench_compile.FURTHER_KINDS}
+    kinds["float32"] = [fake_report(f, 1.0, 50) for f in (21.0, 25.0, 22.0)]
+    reports = {
+        "cold": [fake_report(f, 1.0, 60, imported=1.5) for f in (20.0, 30.0, 18.0)],
+        "warm": [fake_report(1.25, 1.0, 0)] * 3,
+        **kinds,
+    }
+    imports = {"numba_mlp": [1.2, 1.4, 1.3], "sklearn.neural_network": [1.0, 1.1, 0.9]}
+    monkeypatch.setattr(_bench_compile, "compile_profile", lambda repeats: (reports, imports))
+    monkeypatch.setattr(_bench_compile, "cold_under_load", lambda repeats: [40.0, 44.0, 41.0])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["bench", "--compile", "--no-load"]) == 0
+    assert "cold, with one core busy" not in out.getvalue()
+    out = io.StringIO()
+    assert _bench.run_bench(compile_only=True, out=out) == 0
+    report = out.getvalue()
+    lines = {line.split("  ")[0]: line for line in report.splitlines()}
+    assert "21.5 s" in lines["cold: import + first MLPClassifier().fit (digits)"]  # 1.5 + 20
+    assert "41.0 s" in lines["cold, with one core busy"]
+    assert "+21.0 s" in lines["then, first float32 fit: over its second"]  # 22 - 1
+    assert lines["then, first float32 fit: over its second"].rstrip().endswith("50")
+    assert "+0.25 s" in lines["warm: first fit in a new process, over its second"]
+    assert "import numba_mlp: 1.30 s; import sklearn.neural_network: 1.00 s" in report
+    assert "grid search" not in report  # the compile section alone
