@@ -7,9 +7,10 @@ derivative), ``losses``, ``backward`` (deltas and gradients), ``sparse``
 on one batch) and ``training`` (an epoch, and the full-batch loss and
 gradient for L-BFGS). ``bundles`` names the arguments they share, ``codes``
 holds the integer codes for options, ``layout`` says where each layer lives
-in the flat buffers, and ``checks`` refuses arrays whose sizes do not fit
-before a public kernel reads them. Everything here is compiled; the Python that
-drives it lives in ``numba_mlp``.
+in the flat buffers, ``checks`` refuses arrays whose sizes do not fit before
+a public kernel reads them, and ``retyped`` gives arrays the one type every
+call shares, so that each kernel compiles once per dtype. Everything here is
+compiled; the Python that drives it lives in ``numba_mlp``.
 """
 
 from . import codes

@@ -8,8 +8,8 @@ every sample of a batch at once:
 - ``gradient_sums``: sum_s activation_in[s, i] delta[s, j]  (weight gradient)
 
 Small ones (a few samples, as in online learning) run as plain loops; larger
-ones are matrix products handed to BLAS (``blas.strided_product``: one GEMM
-call on the matrices, or on each block of them), which runs them
+ones are matrix products handed to BLAS (``np.dot``, or ``blas.strided_product``
+for the blocks of one), which runs them
 several times faster than any loop we could write (the documentation's
 performance page has the measurements).
 
@@ -22,10 +22,9 @@ takes it, so the result does not depend on the number of threads: the
 driver may choose it by timing (``numba_mlp._threads``) without changing a
 bit of the fit.
 
-Every product's matrices are retyped as writable matrices of any strides
-(``retyped.any_strides``) before ``matrix_product`` sees them: the product
-machinery is compiled once per dtype, not once for each combination of
-layouts and read-only flags it meets.
+The blocks' matrices are retyped as writable matrices of any strides
+(``retyped.any_strides``): the block machinery is compiled once per dtype,
+not once for each combination of layouts and read-only flags it meets.
 """
 
 import numpy as np
@@ -92,19 +91,36 @@ def blocks_in_parallel(left, right, out, n_blocks):
         product_of_block(left, right, out, np.int64(block), n_blocks)
 
 
-@kernel
-def matrix_product(left, right, out, blocks):
-    """out = left @ right through BLAS: whole, or in ``blocks.count`` fixed
-    blocks when it is large enough, shared out over Numba's threads if
-    ``blocks.shared`` (the same result on any number of threads)."""
+@kernel(inline=True)
+def splits_into_blocks(left, right, out, blocks):
+    """Whether ``out = left @ right`` is computed in ``blocks.count`` blocks:
+    it is large enough, and has at least that many rows (or columns) to split."""
     multiply_adds = out.shape[0] * left.shape[1] * out.shape[1]
     split_size = out.shape[1] if splits_columns(left, right) else out.shape[0]
-    if blocks.count <= 1 or split_size < blocks.count or multiply_adds < SPLIT_PRODUCT:
-        strided_product(left, right, out)
-    elif blocks.shared:
+    return blocks.count > 1 and split_size >= blocks.count and multiply_adds >= SPLIT_PRODUCT
+
+
+@kernel
+def product_in_blocks(left, right, out, blocks):
+    """Every block of ``out = left @ right``, shared out over Numba's threads
+    if ``blocks.shared``, else in turn (the same result either way)."""
+    if blocks.shared:
         blocks_in_parallel(left, right, out, blocks.count)
     else:
         blocks_one_by_one(left, right, out, blocks.count)
+
+
+@kernel(inline=True)
+def matrix_product(left, right, out, blocks):
+    """out = left @ right through BLAS: whole (``np.dot``, which takes a
+    matrix of one row or column as a vector), or in ``blocks.count`` fixed
+    blocks when it is large enough. The blocks' matrices are retyped
+    (``retyped.any_strides``): one compilation of the block products per
+    dtype serves every layout."""
+    if splits_into_blocks(left, right, out, blocks):
+        product_in_blocks(any_strides(left), any_strides(right), any_strides(out), blocks)
+    else:
+        np.dot(left, right, out)
 
 
 @kernel(inline=True)
@@ -134,7 +150,7 @@ def weighted_sums(inputs, weights, out, blocks):
     n_rows, fan_in = inputs.shape
     fan_out = weights.shape[1]
     if n_rows * fan_in * fan_out >= SMALL_PRODUCT:
-        matrix_product(any_strides(inputs), any_strides(weights), any_strides(out), blocks)
+        matrix_product(inputs, weights, out, blocks)
         return
     for s in range(n_rows):
         weighted_sum_row(inputs[s], weights, out[s])
@@ -164,9 +180,7 @@ def back_signals(deltas_out, weights_out, out, blocks):
     n_rows, n_next = deltas_out.shape
     n_nodes = weights_out.shape[0]
     if n_rows * n_nodes * n_next >= SMALL_PRODUCT:
-        matrix_product(
-            any_strides(deltas_out), any_strides(weights_out.T), any_strides(out), blocks
-        )
+        matrix_product(deltas_out, weights_out.T, out, blocks)
         return
     for s in range(n_rows):
         back_signal_row(deltas_out[s], weights_out, out[s])
@@ -178,7 +192,7 @@ def gradient_sums(inputs, deltas, out, blocks):
     n_rows, fan_in = inputs.shape
     fan_out = deltas.shape[1]
     if n_rows * fan_in * fan_out >= SMALL_PRODUCT:
-        matrix_product(any_strides(inputs.T), any_strides(deltas), any_strides(out), blocks)
+        matrix_product(inputs.T, deltas, out, blocks)
         return
     out[:, :] = 0.0
     for s in range(n_rows):

@@ -54,20 +54,20 @@ PRODUCTS_OF_EVERY_KIND = """
 import json
 import numpy as np
 from numba_mlp.kernels.bundles import Blocks, WHOLE
-from numba_mlp.kernels.products import back_signals, gradient_sums, matrix_product, weighted_sums
+from numba_mlp.kernels.products import back_signals, gradient_sums, product_in_blocks, weighted_sums
 
 rng = np.random.default_rng(0)
 for dtype in (np.float64, np.float32):
-    X = rng.standard_normal((300, 40)).astype(dtype)
+    X = rng.standard_normal((3000, 40)).astype(dtype)
     X.setflags(write=False)  # as the estimator hands X to the kernels
     weights = rng.standard_normal((40, 30)).astype(dtype)
-    nodes = np.empty((300, 30), dtype=dtype)
+    nodes = np.empty((3000, 30), dtype=dtype)
     for blocks in (WHOLE, Blocks(4, False)):
         weighted_sums(X, weights, nodes, blocks)  # read-only inputs
-        weighted_sums(nodes, weights[:30], np.empty((300, 30), dtype), blocks)
-        back_signals(nodes, weights, np.empty((300, 40), dtype), blocks)  # weights.T
+        weighted_sums(nodes, weights[:30], np.empty((3000, 30), dtype), blocks)
+        back_signals(nodes, weights, np.empty((3000, 40), dtype), blocks)  # weights.T
         gradient_sums(X, nodes, np.empty((40, 30), dtype), blocks)  # X.T
-print(json.dumps([[str(a.dtype), a.layout, not a.mutable] for s in matrix_product.signatures
+print(json.dumps([[str(a.dtype), a.layout, not a.mutable] for s in product_in_blocks.signatures
                   for a in s[:3]]))
 """
 
@@ -75,7 +75,7 @@ print(json.dumps([[str(a.dtype), a.layout, not a.mutable] for s in matrix_produc
 @pytest.mark.slow
 def test_every_product_shares_one_compilation_per_dtype(run_python, tmp_path):
     """Read-only X, writable buffers and transposed views, as a fit meets
-    them, all run through one compilation of ``matrix_product`` per dtype
+    them, all run through one compilation of the block products per dtype
     (``kernels.retyped``): a layout or read-only flag of their own would
     compile it, and everything below it, again. A fresh cache, so that the
     kernels compile here."""
