@@ -70,6 +70,8 @@ ELEMENTARY_JIT = {
     "nogil": True,
     "error_model": "numpy",
 }
+#: The pieces they share are pasted into them before compilation, with their flags.
+PIECE_JIT = {"fastmath": {"contract"}, "nogil": True, "error_model": "numpy", "inline": "always"}
 
 
 class Constants(NamedTuple):
@@ -283,7 +285,7 @@ def polynomial(y, coefficients):
     raise NotImplementedError("elementary.polynomial is called from compiled kernels")
 
 
-@overload(polynomial, jit_options=ELEMENTARY_JIT)
+@overload(polynomial, jit_options=ELEMENTARY_JIT, inline="always")
 def _polynomial(y, coefficients):
     # Horner's rule written out term by term: LLVM leaves a loop over a long
     # tuple rolled, and a loop inside the caller's loop keeps it scalar
@@ -296,13 +298,13 @@ def _polynomial(y, coefficients):
     return namespace["horner"]
 
 
-@njit(**ELEMENTARY_JIT)
+@njit(**PIECE_JIT)
 def power_of_two(k, like, c):
     """2^k as a float of ``like``'s type, for a normal exponent k."""
     return from_bits((k + c.exponent_bias) << c.mantissa_bits, like)
 
 
-@njit(**ELEMENTARY_JIT)
+@njit(**PIECE_JIT)
 def reduce_by_ln2(x, c):
     """(r, k) with x = k ln 2 + r, |r| <= ln(2)/2, for |x| well below 2^mantissa_bits."""
     shifted = x * c.log2_e + c.round_shift
@@ -311,20 +313,20 @@ def reduce_by_ln2(x, c):
     return (x - k_float * c.ln2_high) - k_float * c.ln2_low, k
 
 
-@njit(**ELEMENTARY_JIT)
+@njit(**PIECE_JIT)
 def expm1_reduced(r, c):
     """e^r - 1 for |r| <= ln(2)/2."""
     return r + (r * r) * polynomial(r, c.expm1_terms)
 
 
-@njit(**ELEMENTARY_JIT)
+@njit(**PIECE_JIT)
 def clamp(x, low, high):
     """x limited to [low, high]; NaN stays NaN."""
     x = low if x < low else x
     return high if x > high else x
 
 
-@njit(**ELEMENTARY_JIT)
+@njit(**PIECE_JIT)
 def log_reduced(u, k_offset, correction, c):
     """log(u + correction) for a positive normal u, minus k_offset ln 2."""
     u_bits = as_bits(u)
