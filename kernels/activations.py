@@ -29,7 +29,7 @@ def logistic(net_input):
     return elementary.logistic(net_input)
 
 
-@kernel
+@kernel(forceinline=True)
 def activate(activation_code, net_input):
     """Activation of one node from its net input (all but softmax)."""
     if activation_code == LOGISTIC:
@@ -70,7 +70,7 @@ def softmax_row(nodes):
         nodes[j] /= total
 
 
-@kernel
+@kernel(forceinline=True)
 def times_derivative(activation_code, activation, net_input, back_signal):
     """back_signal x f'(net), with f' written in terms of the activation a
     (``net_input`` is read only by GELU and SiLU).
