@@ -28,7 +28,8 @@ The methods:
   tanh(x)/x - 1; above, fdlibm's 1 - 2 / (expm1(2|x|) + 2), with the sign
   of x.
 - ``logistic``: 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, one
-  exp of -|x| for both, so neither side overflows.
+  exp of -|x| for both, so neither side overflows; the rounding error of
+  1 + e^-|x| (exact by Fast2Sum) corrects the quotient.
 - ``erf``: for |x| < 1, x + x g(x^2) with g a polynomial fit to
   erf(sqrt t)/sqrt t - 1 on [0, 1]; above, 1 - e^(-x^2) h(x) with h a
   polynomial fit to erfc(x) e^(x^2), on [1, 6] in float64 ([1, 4] in float32, beyond which erf
@@ -50,9 +51,11 @@ rounding), never reassociation, which would fold the rounding
 constant of the reduction away or undo the split of ln 2. LLVM's
 ``alwaysinline`` (``forceinline``) pastes each one into its caller after
 compilation, keeping those flags, so that the caller's loop sees plain
-arithmetic. The accuracy, in ulps against mpmath over the whole float range,
-is measured by ``tests/kernels/test_elementary.py`` and listed in
-``docs/kernels.md``.
+arithmetic; the pieces they share (the reduction, Horner's rule) are pasted
+into them by Numba before compilation, under the same flags.
+
+The accuracy, in ulps against mpmath over the whole float range, is measured
+by ``tests/kernels/test_elementary.py`` and listed in ``docs/kernels.md``.
 """
 
 import math
@@ -477,8 +480,11 @@ def _logistic(x):
 
     def logistic_impl(x):
         e = exp(-abs(x))
+        total = c.one + e
+        rounding_error = (c.one - total) + e  # of 1 + e, exactly (e <= 1)
         # 1 / (1 + e^-x) for x >= 0; e^x / (1 + e^x), the same value, below
-        return (e if x < 0 else c.one) / (c.one + e)
+        ratio = (e if x < 0 else c.one) / total
+        return ratio - ratio * (rounding_error / total)
 
     return logistic_impl
 
