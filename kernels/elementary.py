@@ -28,8 +28,8 @@ The methods:
   tanh(x)/x - 1; above, fdlibm's 1 - 2 / (expm1(2|x|) + 2), with the sign
   of x.
 - ``logistic``: 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, one
-  exp of -|x| for both, so neither side overflows; the rounding error of
-  1 + e^-|x| (exact by Fast2Sum) corrects the quotient.
+  exp of -|x| for both, so neither side overflows; below zero the rounding
+  error of 1 + e^x (exact by Fast2Sum) corrects the quotient.
 - ``erf``: for |x| < 1, x + x g(x^2) with g a polynomial fit to
   erf(sqrt t)/sqrt t - 1 on [0, 1]; above, 1 - e^(-x^2) h(x) with h a
   polynomial fit to erfc(x) e^(x^2), on [1, 6] in float64 ([1, 4] in float32, beyond which erf
@@ -481,10 +481,13 @@ def _logistic(x):
     def logistic_impl(x):
         e = exp(-abs(x))
         total = c.one + e
-        rounding_error = (c.one - total) + e  # of 1 + e, exactly (e <= 1)
         # 1 / (1 + e^-x) for x >= 0; e^x / (1 + e^x), the same value, below
         ratio = (e if x < 0 else c.one) / total
-        return ratio - ratio * (rounding_error / total)
+        # below zero, corrected by the rounding error of 1 + e (exact, as e <= 1);
+        # above, where that error is damped by e / (1 + e), left to round as
+        # scipy's expit (scikit-learn's probabilities) does: to 1 where e < 2^-53
+        rounding_error = (c.one - total) + e
+        return ratio - ratio * (rounding_error / total) if x < 0 else ratio
 
     return logistic_impl
 
