@@ -42,8 +42,9 @@ The methods:
 Each function is one generic formula with a set of constants per dtype
 (``FLOAT64``, ``FLOAT32``): a float32 argument is computed in float32 with
 fewer terms, at float32's vector width. The dtype is chosen when the caller
-is compiled (``numba.extending.overload``); the Python functions below are
-the names compiled code calls, not implementations.
+is compiled (``numba.extending.overload``). Called from Python (and in
+kernels run as Python, ``NUMBA_DISABLE_JIT=1``), each function runs the same
+implementation on NumPy scalars.
 
 Every function is compiled with its own floating-point flags, not its
 caller's: ``contract`` only (a multiply and an add may be fused into one
@@ -58,12 +59,13 @@ The accuracy, in ulps against mpmath over the whole float range, is measured
 by ``tests/kernels/test_elementary.py`` and listed in ``docs/kernels.md``.
 """
 
+import functools
 import math
 from typing import NamedTuple
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import typeof, types
 from numba.extending import intrinsic, overload
 
 #: How each elementary function is compiled (and inlined into its callers).
@@ -73,8 +75,8 @@ ELEMENTARY_JIT = {
     "nogil": True,
     "error_model": "numpy",
 }
-#: The pieces they share are pasted into them before compilation, with their flags.
-PIECE_JIT = {"fastmath": {"contract"}, "nogil": True, "error_model": "numpy", "inline": "always"}
+#: How the pieces they share are compiled (pasted into them, ``piece``).
+PIECE_JIT = {"fastmath": {"contract"}, "nogil": True, "error_model": "numpy"}
 
 
 class Constants(NamedTuple):
@@ -235,6 +237,18 @@ FLOAT32 = Constants(
 )  # fmt: skip
 
 
+def piece(function):
+    """``function`` as written when called from Python, and pasted by Numba into
+    the compiled functions that call it."""
+
+    @functools.wraps(function)  # the signature Numba checks the implementation against
+    def implementation(*argument_types):
+        return function
+
+    overload(function, jit_options=PIECE_JIT, inline="always")(implementation)
+    return function
+
+
 def constants_for(float_type):
     """The constants for a Numba float type (float32's for float32, else float64's)."""
     return FLOAT32 if float_type == types.float32 else FLOAT64
@@ -245,9 +259,25 @@ def constants_for(float_type):
 # ---------------------------------------------------------------------------
 
 
-@intrinsic
-def as_bits(typingctx, x):
+def as_bits(x):
     """The bits of float ``x`` as a signed integer of its width."""
+    return np.asarray(x).view(np.int32 if isinstance(x, np.float32) else np.int64)[()]
+
+
+def from_bits(bits, like):
+    """The float of ``like``'s type whose bits are the low bits of ``bits``."""
+    if isinstance(like, np.float32):
+        return np.asarray(np.int64(bits) & 0xFFFFFFFF).astype(np.uint32).view(np.float32)[()]
+    return np.asarray(bits).astype(np.int64).view(np.float64)[()]
+
+
+def to_float(integer, like):
+    """``integer`` converted to ``like``'s float type."""
+    return type(like)(integer)
+
+
+@intrinsic
+def _bitcast_to_integer(typingctx, x):
     width = x.bitwidth
     signature = (types.int64 if width == 64 else types.int32)(x)
 
@@ -258,8 +288,7 @@ def as_bits(typingctx, x):
 
 
 @intrinsic
-def from_bits(typingctx, bits, like):
-    """The float of ``like``'s type whose bits are the low bits of ``bits``."""
+def _bitcast_to_float(typingctx, bits, like):
     signature = like(bits, like)
 
     def codegen(context, builder, signature, args):
@@ -272,8 +301,7 @@ def from_bits(typingctx, bits, like):
 
 
 @intrinsic
-def to_float(typingctx, integer, like):
-    """``integer`` converted to ``like``'s float type."""
+def _integer_to_float(typingctx, integer, like):
     signature = like(integer, like)
 
     def codegen(context, builder, signature, args):
@@ -282,10 +310,27 @@ def to_float(typingctx, integer, like):
     return signature, codegen
 
 
+@overload(as_bits, inline="always")
+def _as_bits(x):
+    return lambda x: _bitcast_to_integer(x)
+
+
+@overload(from_bits, inline="always")
+def _from_bits(bits, like):
+    return lambda bits, like: _bitcast_to_float(bits, like)
+
+
+@overload(to_float, inline="always")
+def _to_float(integer, like):
+    return lambda integer, like: _integer_to_float(integer, like)
+
+
 def polynomial(y, coefficients):
-    """sum_i coefficients[i] y^(n - 1 - i), by Horner's rule (highest first;
-    compiled code only)."""
-    raise NotImplementedError("elementary.polynomial is called from compiled kernels")
+    """sum_i coefficients[i] y^(n - 1 - i), by Horner's rule (highest first)."""
+    total = coefficients[0]
+    for coefficient in coefficients[1:]:
+        total = total * y + coefficient
+    return total
 
 
 @overload(polynomial, jit_options=ELEMENTARY_JIT, inline="always")
@@ -301,13 +346,13 @@ def _polynomial(y, coefficients):
     return namespace["horner"]
 
 
-@njit(**PIECE_JIT)
+@piece
 def power_of_two(k, like, c):
     """2^k as a float of ``like``'s type, for a normal exponent k."""
     return from_bits((k + c.exponent_bias) << c.mantissa_bits, like)
 
 
-@njit(**PIECE_JIT)
+@piece
 def reduce_by_ln2(x, c):
     """(r, k) with x = k ln 2 + r, |r| <= ln(2)/2, for |x| well below 2^mantissa_bits."""
     shifted = x * c.log2_e + c.round_shift
@@ -316,20 +361,20 @@ def reduce_by_ln2(x, c):
     return (x - k_float * c.ln2_high) - k_float * c.ln2_low, k
 
 
-@njit(**PIECE_JIT)
+@piece
 def expm1_reduced(r, c):
     """e^r - 1 for |r| <= ln(2)/2."""
     return r + (r * r) * polynomial(r, c.expm1_terms)
 
 
-@njit(**PIECE_JIT)
+@piece
 def clamp(x, low, high):
     """x limited to [low, high]; NaN stays NaN."""
     x = low if x < low else x
     return high if x > high else x
 
 
-@njit(**PIECE_JIT)
+@piece
 def log_reduced(u, k_offset, correction, c):
     """log(u + correction) for a positive normal u, minus k_offset ln 2."""
     u_bits = as_bits(u)
@@ -351,38 +396,38 @@ def log_reduced(u, k_offset, correction, c):
 
 
 def exp(x):
-    """e^x (compiled code only)."""
-    raise NotImplementedError("elementary.exp is called from compiled kernels")
+    """e^x."""
+    return _exp(typeof(x))(x)
 
 
 def expm1(x):
-    """e^x - 1, accurate for small x (compiled code only)."""
-    raise NotImplementedError("elementary.expm1 is called from compiled kernels")
+    """e^x - 1, accurate for small x."""
+    return _expm1(typeof(x))(x)
 
 
 def log(x):
-    """The natural logarithm (compiled code only)."""
-    raise NotImplementedError("elementary.log is called from compiled kernels")
+    """The natural logarithm."""
+    return _log(typeof(x))(x)
 
 
 def log1p(x):
-    """log(1 + x), accurate for small x (compiled code only)."""
-    raise NotImplementedError("elementary.log1p is called from compiled kernels")
+    """log(1 + x), accurate for small x."""
+    return _log1p(typeof(x))(x)
 
 
 def tanh(x):
-    """The hyperbolic tangent (compiled code only)."""
-    raise NotImplementedError("elementary.tanh is called from compiled kernels")
+    """The hyperbolic tangent."""
+    return _tanh(typeof(x))(x)
 
 
 def logistic(x):
-    """1 / (1 + e^-x), without overflow for either sign (compiled code only)."""
-    raise NotImplementedError("elementary.logistic is called from compiled kernels")
+    """1 / (1 + e^-x), without overflow for either sign."""
+    return _logistic(typeof(x))(x)
 
 
 def erf(x):
-    """The error function (compiled code only)."""
-    raise NotImplementedError("elementary.erf is called from compiled kernels")
+    """The error function."""
+    return _erf(typeof(x))(x)
 
 
 @overload(exp, jit_options=ELEMENTARY_JIT)
@@ -465,7 +510,7 @@ def _tanh(x):
         a = abs(x)
         y = (x * x) * c.tanh_inverse_half_width - c.one
         small = x + x * polynomial(y, c.tanh_small_terms)
-        large = math.copysign(c.one - c.two / (expm1(c.two * a) + c.two), x)
+        large = np.copysign(c.one - c.two / (expm1(c.two * a) + c.two), x)
         value = small if a < c.tanh_split else large
         return x if a < c.tiny else value
 
@@ -504,7 +549,7 @@ def _erf(x):
         a_limited = c.erf_max if a > c.erf_max else a
         y = (a_limited - c.erf_center) * c.erf_inverse_half_width
         erfc = exp(-(a_limited * a_limited)) * polynomial(y, c.erf_large_terms)
-        large = math.copysign(c.one - erfc, x)
+        large = np.copysign(c.one - erfc, x)
         return small if a < c.one else large
 
     return erf_impl
