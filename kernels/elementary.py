@@ -65,7 +65,7 @@ from typing import NamedTuple
 
 import numpy as np
 from llvmlite import ir
-from numba import typeof, types
+from numba import njit, typeof, types
 from numba.extending import intrinsic, overload
 
 #: How each elementary function is compiled (and inlined into its callers).
@@ -395,6 +395,32 @@ def log_reduced(u, k_offset, correction, c):
 # ---------------------------------------------------------------------------
 
 
+def compiled_once_per_dtype(stub):
+    """Make the decorated function (a Numba float type -> the Python function
+    for that dtype) what compiled code calling ``stub`` runs.
+
+    The function for each dtype is compiled once, as a function of its own that
+    LLVM pastes into its callers. (Numba's overload would compile it again for
+    every set of flags its callers are compiled with.)
+    """
+
+    def register(formula):
+        compiled = {}
+
+        def implementation(x):
+            if not isinstance(x, types.Float):
+                return None
+            if x not in compiled:
+                compiled[x] = njit(**ELEMENTARY_JIT)(formula(x))
+            function = compiled[x]
+            return lambda x: function(x)
+
+        overload(stub, jit_options=ELEMENTARY_JIT)(implementation)
+        return formula
+
+    return register
+
+
 def exp(x):
     """e^x."""
     return _exp(typeof(x))(x)
@@ -430,10 +456,8 @@ def erf(x):
     return _erf(typeof(x))(x)
 
 
-@overload(exp, jit_options=ELEMENTARY_JIT)
+@compiled_once_per_dtype(exp)
 def _exp(x):
-    if not isinstance(x, types.Float):
-        return None
     c = constants_for(x)
 
     def exp_impl(x):
@@ -449,10 +473,8 @@ def _exp(x):
     return exp_impl
 
 
-@overload(expm1, jit_options=ELEMENTARY_JIT)
+@compiled_once_per_dtype(expm1)
 def _expm1(x):
-    if not isinstance(x, types.Float):
-        return None
     c = constants_for(x)
 
     def expm1_impl(x):
@@ -466,10 +488,8 @@ def _expm1(x):
     return expm1_impl
 
 
-@overload(log, jit_options=ELEMENTARY_JIT)
+@compiled_once_per_dtype(log)
 def _log(x):
-    if not isinstance(x, types.Float):
-        return None
     c = constants_for(x)
 
     def log_impl(x):
@@ -482,10 +502,8 @@ def _log(x):
     return log_impl
 
 
-@overload(log1p, jit_options=ELEMENTARY_JIT)
+@compiled_once_per_dtype(log1p)
 def _log1p(x):
-    if not isinstance(x, types.Float):
-        return None
     c = constants_for(x)
 
     def log1p_impl(x):
@@ -500,10 +518,8 @@ def _log1p(x):
     return log1p_impl
 
 
-@overload(tanh, jit_options=ELEMENTARY_JIT)
+@compiled_once_per_dtype(tanh)
 def _tanh(x):
-    if not isinstance(x, types.Float):
-        return None
     c = constants_for(x)
 
     def tanh_impl(x):
@@ -517,10 +533,8 @@ def _tanh(x):
     return tanh_impl
 
 
-@overload(logistic, jit_options=ELEMENTARY_JIT)
+@compiled_once_per_dtype(logistic)
 def _logistic(x):
-    if not isinstance(x, types.Float):
-        return None
     c = constants_for(x)
 
     def logistic_impl(x):
@@ -537,10 +551,8 @@ def _logistic(x):
     return logistic_impl
 
 
-@overload(erf, jit_options=ELEMENTARY_JIT)
+@compiled_once_per_dtype(erf)
 def _erf(x):
-    if not isinstance(x, types.Float):
-        return None
     c = constants_for(x)
 
     def erf_impl(x):
