@@ -2,7 +2,8 @@
 
 Modules, in the order a sample meets them: ``forward`` (net input and
 activation of a layer), ``activations`` (each activation and its
-derivative), ``losses``, ``backward`` (deltas and gradients), ``sparse``
+derivative, with ``elementary``'s exponentials, logarithms, tanh and erf,
+which vectorise), ``losses``, ``backward`` (deltas and gradients), ``sparse``
 (the first layer for CSR input), ``optimizers``, ``network`` (a whole network
 on one batch) and ``training`` (an epoch, and the full-batch loss and
 gradient for L-BFGS). ``bundles`` names the arguments they share, ``codes``

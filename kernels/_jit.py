@@ -31,7 +31,7 @@ from ._cache import enable_package_cache
 FASTMATH_FLAGS = {"reassoc", "contract", "nsz"}
 
 
-def kernel(function=None, *, fastmath=True, inline=False, parallel=False):
+def kernel(function=None, *, fastmath=True, inline=False, forceinline=False, parallel=False):
     """Compile ``function`` as a cached, GIL-free Numba kernel.
 
     ``@kernel(fastmath=False)`` compiles with IEEE semantics throughout, for
@@ -46,6 +46,10 @@ def kernel(function=None, *, fastmath=True, inline=False, parallel=False):
     many callers, or into one several times, is compiled on its own instead
     (``forward.add_bias_and_activate``). Only a function compiled with the
     caller's ``fastmath`` may be pasted into it: the paste takes the caller's.
+    ``@kernel(forceinline=True)`` compiles the function on its own and has
+    LLVM paste the result into every caller, whatever its size: for the
+    scalar functions a vectorised loop calls (``activations.activate``), which
+    the loop's known activation code shrinks to one formula once pasted.
     ``@kernel(parallel=True)`` lets Numba share the iterations of a ``prange``
     loop out over its threads (the blocks of a large product).
     """
@@ -55,6 +59,7 @@ def kernel(function=None, *, fastmath=True, inline=False, parallel=False):
         fastmath=flags,
         error_model="numpy",
         inline="always" if inline else "never",
+        forceinline=forceinline,
         parallel=parallel,
     )
 

@@ -7,13 +7,13 @@ and SiLU have no such form: their derivatives take the net input, which
 the forward pass then keeps too (``codes.NET_INPUT_ACTIVATIONS``). Every
 layer loop (forward pass, output and hidden deltas) calls these scalar
 kernels; the compiler inlines them and moves the choice of activation out
-of the loop.
+of the loop. The exponentials, logarithms, tanh and erf are ``elementary``'s,
+which vectorise with that loop, where libm's would leave it one call per node.
 """
 
 import math
 
-import numpy as np
-
+from . import elementary
 from ._jit import kernel
 from .codes import ELU, EXP, GELU, LEAKY_RELU, LOGISTIC, RELU, SILU, SOFTPLUS, TANH
 
@@ -26,33 +26,30 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 @kernel
 def logistic(net_input):
     """1 / (1 + e^-net), computed without overflow for either sign."""
-    if net_input >= 0:
-        return 1.0 / (1.0 + math.exp(-net_input))
-    e = math.exp(net_input)
-    return e / (1.0 + e)
+    return elementary.logistic(net_input)
 
 
-@kernel
+@kernel(forceinline=True)
 def activate(activation_code, net_input):
     """Activation of one node from its net input (all but softmax)."""
     if activation_code == LOGISTIC:
         return logistic(net_input)
     if activation_code == TANH:
-        return math.tanh(net_input)
+        return elementary.tanh(net_input)
     if activation_code == RELU:
         return max(net_input, 0.0)
     if activation_code == EXP:
-        return math.exp(net_input)
+        return elementary.exp(net_input)
     if activation_code == LEAKY_RELU:
         return net_input if net_input > 0.0 else LEAKY_SLOPE * net_input
     if activation_code == ELU:
-        return net_input if net_input > 0.0 else math.expm1(net_input)
+        return net_input if net_input > 0.0 else elementary.expm1(net_input)
     if activation_code == GELU:
         # x P(X <= x) for a standard normal X, with the exact erf
-        return 0.5 * net_input * (1.0 + math.erf(net_input * SQRT_HALF))
+        return 0.5 * net_input * (1.0 + elementary.erf(net_input * SQRT_HALF))
     if activation_code == SOFTPLUS:
         # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow for large x
-        return max(net_input, 0.0) + math.log1p(math.exp(-abs(net_input)))
+        return max(net_input, 0.0) + elementary.log1p(elementary.exp(-abs(net_input)))
     if activation_code == SILU:
         return net_input * logistic(net_input)
     return net_input
@@ -67,13 +64,13 @@ def softmax_row(nodes):
             largest = nodes[j]
     total = 0.0
     for j in range(nodes.shape[0]):
-        nodes[j] = np.exp(nodes[j] - largest)
+        nodes[j] = elementary.exp(nodes[j] - largest)
         total += nodes[j]
     for j in range(nodes.shape[0]):
         nodes[j] /= total
 
 
-@kernel
+@kernel(forceinline=True)
 def times_derivative(activation_code, activation, net_input, back_signal):
     """back_signal x f'(net), with f' written in terms of the activation a
     (``net_input`` is read only by GELU and SiLU).
@@ -96,10 +93,10 @@ def times_derivative(activation_code, activation, net_input, back_signal):
         return back_signal if activation > 0.0 else back_signal * (activation + 1.0)
     if activation_code == SOFTPLUS:
         # f' = logistic(net) = 1 - e^-a
-        return back_signal * -math.expm1(-activation)
+        return back_signal * -elementary.expm1(-activation)
     if activation_code == GELU:
-        cdf = 0.5 * (1.0 + math.erf(net_input * SQRT_HALF))
-        density = INV_SQRT_2PI * math.exp(-0.5 * net_input * net_input)
+        cdf = 0.5 * (1.0 + elementary.erf(net_input * SQRT_HALF))
+        density = INV_SQRT_2PI * elementary.exp(-0.5 * net_input * net_input)
         return back_signal * (cdf + net_input * density)
     if activation_code == SILU:
         sigma = logistic(net_input)

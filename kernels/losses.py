@@ -14,6 +14,7 @@ loss code and the loss's own settings.
 
 import math
 
+from . import elementary
 from ._jit import kernel
 from .codes import (
     EXP,
@@ -50,9 +51,9 @@ def sample_loss(problem, output_activation, activations, net_inputs, targets):
             p = min(max(activations[k], clip), 1.0 - clip)
             y = targets[k]
             if y != 0.0:
-                total -= y * math.log(p)
+                total -= y * elementary.log(p)
             if output_activation != SOFTMAX and y != 1.0:
-                total -= (1.0 - y) * math.log(1.0 - p)
+                total -= (1.0 - y) * elementary.log(1.0 - p)
         return total
     if loss_code == HUBER:
         delta = problem.huber_delta
@@ -76,9 +77,9 @@ def sample_loss(problem, output_activation, activations, net_inputs, targets):
         if y != 0.0:
             ratio = y / a
             if math.isinf(ratio) and output_activation == EXP:
-                total += y * (math.log(y) - net_inputs[k])
+                total += y * (elementary.log(y) - net_inputs[k])
             else:
-                total += y * math.log(ratio)
+                total += y * elementary.log(ratio)
         total += a - y
     return total
 
