@@ -366,7 +366,7 @@ def test_changing_a_callee_in_another_module_recompiles_its_callers(run_python, 
 
     # loss_scale (losses.py) is compiled into train_epoch (training.py, whose
     # own file does not change): report twice the loss for log-loss
-    old = "    return 1.0\n\n\n@kernel\ndef is_canonical("
+    old = "    return 1.0\n\n\n@kernel(inline=True)\ndef is_canonical("
     assert original.count(old) == 1
     losses.write_text(original.replace(old, old.replace("1.0", "2.0")))
     changed = _report(run_python(KERNEL_STATS_SCRIPT, env=env))
